@@ -1,0 +1,170 @@
+"""Command line: wiring only. ``dedup run``, ``dedup config show``, ``dedup evaluate``.
+
+Exit codes (also in the README):
+  0  success
+  1  unexpected internal error
+  2  bad invocation: missing feed directory, unwritable report or state
+     directory, invalid config (one line naming the path or key)
+  3  another run holds the state lock; nothing was done
+  4  ``--strict`` and at least one input was rejected (reports are written)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+import yaml
+from rich.console import Console
+
+from dedup.config import ConfigError, config_yaml, load_config
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_LOCKED, EXIT_STRICT = 0, 1, 2, 3, 4
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Deduplicate and cluster news feeds into stories.")
+config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
+app.add_typer(config_app, name="config")
+console = Console(stderr=True)
+
+ConfigOption = typer.Option(None, "--config", "-c", help="YAML config file (see configs/default.yaml).")
+SetOption = typer.Option(None, "--set", help="Override any option: --set near_copy.threshold=0.6 (value parsed as YAML).")
+
+
+class _Log:
+    """Human lines on stderr, or one JSON object per line for schedulers."""
+
+    def __init__(self, json_lines: bool) -> None:
+        self.json_lines = json_lines
+
+    def event(self, name: str, message: str, **fields: Any) -> None:
+        if self.json_lines:
+            print(json.dumps({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "event": name, **fields}, default=str), file=sys.stderr, flush=True)
+        else:
+            console.print(message, highlight=False)
+
+    def fail(self, code: int, name: str, message: str) -> typer.Exit:
+        self.event(name, f"[bold red]error:[/] {message}", error=message, exit_code=code)
+        return typer.Exit(code)
+
+
+def _overrides(pairs: list[str] | None, extra: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {pair}: expected KEY=VALUE")
+        found[key.strip()] = yaml.safe_load(value)
+    found.update({k: v for k, v in extra.items() if v is not None})
+    return found
+
+
+def _check_writable(directory: Path, what: str) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"{what} {directory} is not writable: {exc.strerror or exc}") from exc
+
+
+@app.command()
+def run(
+    feed_dir: Path = typer.Argument(..., help="Directory of feed files (searched recursively)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Report directory (created if missing)."),
+    config: Optional[Path] = ConfigOption,
+    state: Optional[Path] = typer.Option(None, "--state", help="State directory for incremental runs."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 4 if any input is rejected."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Run everything but write no report and no state."),
+    json_log: bool = typer.Option(False, "--json-log", help="Log JSON lines on stderr, for schedulers."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="near_copy.threshold (Jaccard of shingle sets)."),
+    paraphrase: Optional[bool] = typer.Option(None, "--paraphrase/--no-paraphrase", help="paraphrase.enabled"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="runtime.workers (0: one per core)."),
+    set_: Optional[list[str]] = SetOption,
+) -> None:
+    """Cluster every article under FEED_DIR into stories; write Parquet reports to --out."""
+    from dedup.pipeline import run_job
+    from dedup.progress import Progress
+    from dedup.state import StateLocked
+
+    log = _Log(json_log)
+    try:
+        settings = load_config(config, _overrides(set_, {"near_copy.threshold": threshold, "paraphrase.enabled": paraphrase, "runtime.workers": workers}))
+        if not feed_dir.is_dir():
+            raise ConfigError(f"feed directory not found: {feed_dir}")
+        if not dry_run:
+            _check_writable(out, "report directory")
+            if state is not None:
+                _check_writable(state, "state directory")
+    except ConfigError as exc:
+        raise log.fail(EXIT_USAGE, "invalid_invocation", str(exc)) from None
+    log.event("run_started", f"dedup: reading {feed_dir}", feed_dir=str(feed_dir), out=str(out), state=str(state) if state else None)
+    started = time.perf_counter()
+    try:
+        with Progress(settings.runtime.progress and not json_log, console) as progress:
+            info = run_job(feed_dir, out, settings, progress, state_dir=state, dry_run=dry_run)
+    except StateLocked as exc:
+        raise log.fail(EXIT_LOCKED, "locked", str(exc)) from None
+    counts = info["counts"]
+    seconds = time.perf_counter() - started
+    log.event(
+        "run_finished",
+        f"documents in: {counts['inputs']}  rejected: {counts['rejected']}  clusters: {counts['clusters']}  "
+        f"duplicate rate: {counts['duplicate_rate']:.1%}  time: {seconds:.2f}s"
+        + ("  (dry run: nothing written)" if dry_run else f"  reports: {out}"),
+        counts=counts,
+        seconds=round(seconds, 3),
+        dry_run=dry_run,
+    )
+    if strict and counts["rejected"]:
+        raise log.fail(EXIT_STRICT, "strict_rejections", f"--strict: {counts['rejected']} input(s) rejected; see {out / 'rejected.parquet'}")
+
+
+@config_app.command("show")
+def config_show(
+    config: Optional[Path] = ConfigOption,
+    set_: Optional[list[str]] = SetOption,
+    commented: bool = typer.Option(False, "--commented", help="Describe each option in a comment."),
+) -> None:
+    """Print the effective configuration as YAML."""
+    try:
+        typer.echo(config_yaml(load_config(config, _overrides(set_, {})), commented), nl=False)
+    except ConfigError as exc:
+        raise _Log(False).fail(EXIT_USAGE, "invalid_config", str(exc)) from None
+
+
+@app.command()
+def evaluate(
+    report_dir: Path = typer.Argument(..., help="A report directory written by `dedup run`."),
+    labels: Path = typer.Option(..., "--labels", help="CSV with columns doc_id,cluster (the gold stories)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the scores as JSON here."),
+) -> None:
+    """Score the clusters against gold labels: pairwise P/R/F1, B-cubed F1, adjusted Rand index."""
+    from dedup.evaluate import EvaluationError, evaluate_reports
+
+    try:
+        scores = evaluate_reports(report_dir, labels)
+    except EvaluationError as exc:
+        raise _Log(False).fail(EXIT_USAGE, "invalid_evaluation", str(exc)) from None
+    out = Console()
+    from rich.table import Table
+
+    table = Table(title=f"{report_dir} vs {labels}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in scores.items():
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    out.print(table)
+    text = json.dumps(scores, indent=2)
+    if json_out:
+        json_out.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,152 @@
+"""Cluster: verified edges become near-copy groups and story clusters.
+
+Documents arrive sorted in canonical preference order, and index ``i`` is
+their rank: both levels visit them in that order, so the result is
+deterministic and the first member of each group and story is its canonical.
+
+1. Near-copy groups, by leader clustering: an unassigned document opens a
+   group and takes in every unassigned document with a near-copy edge to it.
+   Every member is thus a near-copy of the group's leader, never only of
+   another member, so a chain A~B, B~C with A≁C cannot pull C in.
+2. Story clusters, over groups, by average linkage: two stories merge only
+   while at least ``story.min_link_fraction`` of the pairs of their groups are
+   linked by a verified edge. A rewrite must match about half of a story, not
+   one member at its edge, which again stops chains across same-topic stories.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+from dedup.verify import Edge
+
+
+@dataclass(slots=True)
+class Clustering:
+    group: np.ndarray
+    """Near-copy group of each document: the index of the group's leader."""
+    story: np.ndarray
+    """Story cluster of each document: the index of the story's first document."""
+
+
+def near_copy_groups(edges: list[Edge], n: int) -> np.ndarray:
+    """Leader clustering of documents ``0..n-1``, visited in that order."""
+    neighbours: dict[int, list[int]] = defaultdict(list)
+    for e in edges:
+        neighbours[e.a].append(e.b)
+        neighbours[e.b].append(e.a)
+    group = np.full(n, -1, dtype=np.int64)
+    for node in range(n):
+        if group[node] >= 0:
+            continue
+        group[node] = node
+        for other in neighbours.get(node, ()):
+            if group[other] < 0:
+                group[other] = node
+    return group
+
+
+def story_clusters(group: np.ndarray, edges: list[Edge], min_link_fraction: float) -> np.ndarray:
+    """Average-linkage agglomeration of near-copy groups into stories.
+
+    Two groups are linked when any verified edge joins their members. Stories
+    start as single groups; the pair of stories with the highest link density
+    (links between them / product of their sizes in groups) merges, ties to the
+    pair with the earliest members, until no pair reaches ``min_link_fraction``.
+    Each connected component of the link graph is agglomerated on its own.
+    """
+    linked: dict[int, set[int]] = defaultdict(set)
+    for e in edges:
+        ga, gb = int(group[e.a]), int(group[e.b])
+        if ga != gb:
+            linked[ga].add(gb)
+            linked[gb].add(ga)
+    story_of_group = {int(g): int(g) for g in np.unique(group)}
+    seen: set[int] = set()
+    for start in sorted(linked):
+        if start in seen:
+            continue
+        component, frontier = {start}, [start]
+        while frontier:
+            for other in linked[frontier.pop()]:
+                if other not in component:
+                    component.add(other)
+                    frontier.append(other)
+        seen |= component
+        for story, members in _agglomerate(component, linked, min_link_fraction).items():
+            for g in members:
+                story_of_group[g] = story
+    return np.array([story_of_group[int(g)] for g in group], dtype=np.int64)
+
+
+def _agglomerate(component: set[int], linked: dict[int, set[int]], min_link_fraction: float) -> dict[int, list[int]]:
+    """Average linkage within one component; stories keyed by their first group."""
+    stories: dict[int, list[int]] = {g: [g] for g in component}
+    story_of = {g: g for g in component}
+    while True:
+        links: dict[tuple[int, int], int] = defaultdict(int)
+        for g in component:
+            for other in linked[g]:
+                a, b = story_of[g], story_of[other]
+                if a < b:
+                    links[(a, b)] += 1
+        best, best_density = None, 0.0
+        for (a, b), count in sorted(links.items()):
+            density = count / (len(stories[a]) * len(stories[b]))
+            if density > best_density:
+                best, best_density = (a, b), density
+        if best is None or best_density < min_link_fraction:
+            return stories
+        keep, gone = best
+        for g in stories.pop(gone):
+            story_of[g] = keep
+            stories[keep].append(g)
+
+
+def cluster(near_edges: list[Edge], story_edges: list[Edge], min_link_fraction: float, n: int) -> Clustering:
+    """Near-copy groups from ``near_edges``, then stories from all edges."""
+    group = near_copy_groups(near_edges, n)
+    return Clustering(group=group, story=story_clusters(group, near_edges + story_edges, min_link_fraction))
+
+
+def cluster_id_for(founder_doc_id: str) -> str:
+    """A new story's id, derived from its founding document's id."""
+    return "c" + xxhash.xxh3_64_hexdigest(founder_doc_id.encode("utf-8", "surrogatepass"))[:15]
+
+
+def name_stories(story: np.ndarray, founder_keys: list[tuple], doc_ids: list[str], previous: list[str | None]) -> dict[int, str]:
+    """A stable id for each story (keyed by its first index).
+
+    A story whose members had ids in an earlier run keeps the id most of them
+    had (ties: the id of the earliest-ranked member), unless a larger share
+    of another story claimed it first (a split). Otherwise its id derives
+    from its founder: the member with the smallest ``founder_keys`` entry
+    (first run seen, then feed path and record), so one run over a feed and
+    several runs over the same files arriving in path order name stories alike.
+    """
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, s in enumerate(story.tolist()):
+        members[s].append(i)
+    names: dict[int, str] = {}
+    used: set[str] = set()
+    for s in sorted(members):
+        votes = Counter(previous[i] for i in members[s] if previous[i] is not None)
+        first_rank = {}
+        for i in members[s]:
+            if previous[i] is not None:
+                first_rank.setdefault(previous[i], i)
+        for old_id, _ in sorted(votes.items(), key=lambda kv: (-kv[1], first_rank[kv[0]])):
+            if old_id not in used:
+                names[s] = old_id
+                break
+        else:
+            founder = doc_ids[min(members[s], key=lambda i: founder_keys[i])]
+            names[s], salt = cluster_id_for(founder), 1
+            while names[s] in used:  # the founder's id went to another story (a split)
+                names[s], salt = cluster_id_for(f"{founder}#{salt}"), salt + 1
+        used.add(names[s])
+    return names

@@ -1,0 +1,199 @@
+"""Run configuration: typed, validated, loaded from YAML.
+
+Every option has a default that works without tuning; ``configs/default.yaml``
+documents them all (a test checks that file and these defaults agree). Unknown
+keys and wrong types are rejected with the key's dotted path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IngestConfig(_Section):
+    max_doc_chars: int = Field(200_000, gt=0, description="Longer texts are cut to this and flagged `truncated_input`.")
+    max_line_bytes: int = Field(50_000_000, gt=0, description="A JSONL line longer than this is rejected unread.")
+    max_file_bytes: int = Field(
+        200_000_000, gt=0, description="Whole-file formats (.json, .html, .xml, .txt) larger than this are rejected; JSONL is streamed at any size."
+    )
+    min_text_chars: int = Field(1, ge=1, description="Records with less text than this are rejected as empty.")
+
+
+class NormaliseConfig(_Section):
+    drop_line_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"^(share|tweet|email|print)( (this|on \w+))*:?$",
+            r"^(sign up|subscribe)\b.*\bnewsletter\b.*$",
+            r"^(also read|see|read more|watch)\s*:.*$",
+            r"^advertisement$",
+            r"^(click|tap) here\b.*$",
+            r"^follow us on\b.*$",
+        ],
+        description="Regular expressions (matched against whole normalised lines, case-insensitive) of lines to drop.",
+    )
+    cut_after_patterns: list[str] = Field(
+        default_factory=lambda: [
+            r"^related (posts|articles|stories)$",
+            r"^previous article$",
+            r"^next article$",
+            r"^you (may|might) also like$",
+            r"^more from\b.*$",
+        ],
+        description="A line matching one of these, in the second half of a document, ends the article text there.",
+    )
+    recurring_line_min_docs: int = Field(
+        5, ge=2, description="A short line found in at least this many documents is boilerplate (share bars, footers)."
+    )
+    recurring_line_max_words: int = Field(
+        12, ge=1, description="Only lines of at most this many words count as recurring boilerplate; long lines are story text."
+    )
+
+
+class NearCopyConfig(_Section):
+    shingle_words: int = Field(3, ge=1, le=8, description="Words per shingle.")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations.")
+    seed: int = Field(1, ge=0, description="Seed of the MinHash permutations (datasketch-compatible).")
+    threshold: float = Field(0.5, gt=0, lt=1, description="Jaccard similarity of shingle sets at or above which two documents are near-copies.")
+    containment: float = Field(
+        0.8, gt=0, le=1, description="Share of the smaller document's shingles found in the larger one at or above which it is a (truncated) copy."
+    )
+    min_containment_shingles: int = Field(
+        25, ge=1, description="Containment only counts for documents with at least this many shingles (a headline is not a truncated copy)."
+    )
+    bands: int | None = Field(None, ge=1, description="LSH bands; derived from `threshold` when null.")
+    rows: int | None = Field(None, ge=1, description="LSH rows per band; derived from `threshold` when null.")
+    max_bucket: int = Field(100, ge=2, description="Pairs taken from one LSH bucket at most (large buckets are capped, not dropped).")
+
+
+class ParaphraseConfig(_Section):
+    enabled: bool = Field(True, description="Join rewrites of the same story (spun, summarised, re-ledded) into one cluster.")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations of the fact fingerprint.")
+    lsh_threshold: float = Field(0.15, gt=0, lt=1, description="Jaccard of fact fingerprints targeted by the candidate LSH.")
+    fingerprint_terms: int = Field(32, ge=4, description="Most salient terms (names, numbers, rare words) per fingerprint.")
+    min_score: float = Field(
+        0.35, ge=0, le=1, description="Paraphrase score (geometric mean of the TF-IDF cosines of words and of facts) at or above which two documents tell the same story."
+    )
+
+
+class StoryConfig(_Section):
+    window_hours: float = Field(
+        72.0, gt=0, description="Documents published further apart than this are one story only if their facts (numbers, names) agree."
+    )
+    min_fact_agreement: float = Field(
+        0.5, ge=0, le=1, description="Share of numbers (and, across the window, names) two documents must have in common to be one story."
+    )
+    min_link_fraction: float = Field(
+        0.5, gt=0, le=1, description="Anti-chaining guard: a group joins a story only if verified-similar to at least this share of the story's groups."
+    )
+
+
+class CanonicalConfig(_Section):
+    order: list[Literal["earliest_published", "source_priority", "longest_text", "doc_id"]] = Field(
+        default_factory=lambda: ["earliest_published", "source_priority", "longest_text", "doc_id"],
+        description="Criteria, first decisive, that pick each cluster's canonical article.",
+    )
+    source_priority: list[str] = Field(default_factory=list, description="Sources in order of preference (e.g. the wire first).")
+
+    @field_validator("order")
+    @classmethod
+    def _ends_with_doc_id(cls, order: list[str]) -> list[str]:
+        if len(set(order)) != len(order):
+            raise ValueError("criteria must not repeat")
+        if "doc_id" not in order:
+            raise ValueError("must include doc_id, the final tie-breaker that makes the choice deterministic")
+        return order
+
+
+class DiffConfig(_Section):
+    max_sentences: int = Field(400, ge=1, description="Sentences compared per document at most.")
+
+
+class StateConfig(_Section):
+    retention_days: float = Field(7.0, gt=0, description="Stories whose newest article is older than this (by `published`, else first seen) leave the state.")
+
+
+class RuntimeConfig(_Section):
+    workers: int = Field(0, ge=0, description="Processes for the signature stage; 0 means one per core.")
+    chunk_docs: int = Field(2000, ge=1, description="Documents per work chunk.")
+    progress: bool = Field(True, description="Show progress bars on a terminal.")
+
+
+class Config(_Section):
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
+    near_copy: NearCopyConfig = Field(default_factory=NearCopyConfig)
+    paraphrase: ParaphraseConfig = Field(default_factory=ParaphraseConfig)
+    story: StoryConfig = Field(default_factory=StoryConfig)
+    canonical: CanonicalConfig = Field(default_factory=CanonicalConfig)
+    diff: DiffConfig = Field(default_factory=DiffConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+
+
+class ConfigError(ValueError):
+    """An invalid configuration; the message names the key's dotted path."""
+
+
+def _format_errors(err: ValidationError, origin: str) -> str:
+    lines = []
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        reason = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"{origin}: {path}: {reason}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Load ``path`` (YAML) over the defaults, then apply dotted-key ``overrides``.
+
+    Raises ConfigError naming the file and the offending key.
+    """
+    data: dict[str, Any] = {}
+    origin = "defaults"
+    if path is not None:
+        origin = str(path)
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{origin}: cannot read config: {exc.strerror or exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{origin}: (top level): expected a mapping of sections")
+        data = loaded or {}
+    for dotted, value in (overrides or {}).items():
+        section = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            section = section.setdefault(key, {})
+        section[leaf] = value
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from exc
+
+
+def config_yaml(config: Config, commented: bool = False) -> str:
+    """The configuration as YAML (what `dedup config show` prints); with
+    ``commented``, each option is preceded by its description (this is how
+    ``configs/default.yaml`` is made)."""
+    if not commented:
+        return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+    lines = ["# dedup configuration: every option, with its default.", "# Generated by `dedup config show --commented`; a test keeps it in step with the code.", ""]
+    for section_name, section_field in Config.model_fields.items():
+        section = getattr(config, section_name)
+        lines.append(f"{section_name}:")
+        for name, option in type(section).model_fields.items():
+            lines.append(f"  # {option.description}")
+            dumped = yaml.safe_dump({name: section.model_dump(mode="json")[name]}, sort_keys=False, width=1000).rstrip("\n")
+            lines.extend("  " + line for line in dumped.split("\n"))
+        lines.append("")
+    return "\n".join(lines)

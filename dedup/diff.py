@@ -1,0 +1,73 @@
+"""Variant diffs: how a cluster member differs from its canonical, sentence by sentence.
+
+Both texts are split into sentences and aligned with difflib. Sentences only
+in the variant are *added*, only in the canonical *removed*; an aligned pair
+that differs but shares at least half its words is *changed*, with the words
+removed and added. Pairs sharing less are counted as one removed and one added.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import TypedDict
+
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+_MIN_CHANGED_RATIO = 0.5
+
+
+class ChangedSentence(TypedDict):
+    canonical: str
+    variant: str
+    words_removed: list[str]
+    words_added: list[str]
+
+
+class VariantDiff(TypedDict):
+    sentences_same: int
+    sentences_added: list[str]
+    sentences_removed: list[str]
+    sentences_changed: list[ChangedSentence]
+
+
+def split_sentences(text: str, limit: int) -> list[str]:
+    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()][:limit]
+
+
+def _word_change(canonical: str, variant: str) -> ChangedSentence | None:
+    old, new = canonical.split(), variant.split()
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.ratio() < _MIN_CHANGED_RATIO:
+        return None
+    removed, added = [], []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op in ("replace", "delete"):
+            removed.extend(old[i1:i2])
+        if op in ("replace", "insert"):
+            added.extend(new[j1:j2])
+    return ChangedSentence(canonical=canonical, variant=variant, words_removed=removed, words_added=added)
+
+
+def diff_texts(canonical: str, variant: str, max_sentences: int) -> VariantDiff:
+    """The sentence-level differences of ``variant`` from ``canonical``."""
+    old, new = split_sentences(canonical, max_sentences), split_sentences(variant, max_sentences)
+    result = VariantDiff(sentences_same=0, sentences_added=[], sentences_removed=[], sentences_changed=[])
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            result["sentences_same"] += i2 - i1
+            continue
+        removed, added = old[i1:i2], new[j1:j2]
+        if op == "replace":
+            unpaired_old, unpaired_new = removed[len(added) :], added[len(removed) :]
+            removed, added = list(unpaired_old), list(unpaired_new)
+            for a, b in zip(old[i1:i2], new[j1:j2]):
+                change = _word_change(a, b)
+                if change is None:
+                    removed.append(a)
+                    added.append(b)
+                else:
+                    result["sentences_changed"].append(change)
+        result["sentences_removed"].extend(removed)
+        result["sentences_added"].extend(added)
+    return result

@@ -1,0 +1,423 @@
+"""Ingest: every file under a feed directory becomes Articles or Rejections.
+
+Formats, chosen by extension (a trailing ``.gz`` is decompressed first):
+
+- ``.jsonl`` / ``.ndjson``: one article per line, streamed (any file size).
+- ``.json``: an article object or an array of them.
+- ``.txt`` / ``.md``: one article per file; the first non-empty line is the title.
+- ``.html`` / ``.htm``: main text extracted with trafilatura (scripts, navigation dropped).
+- ``.xml`` / ``.rss`` / ``.atom``: RSS 2.0 items or Atom entries, parsed with
+  defusedxml (entity expansion and external references are refused).
+
+``doc_id`` is the record's own id (``id``/``guid``; for feed items the guid, else
+the link) when present, else the path relative to the feed directory, with
+``#N`` for the N-th record of a multi-record file (N is the line number in JSONL).
+Nothing is dropped silently: each unreadable file, unknown extension or bad
+record yields a Rejection naming the path, the record and the reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import charset_normalizer
+import defusedxml.ElementTree as SafeET
+import lxml.html
+import trafilatura
+from defusedxml import DefusedXmlException
+
+from dedup.config import IngestConfig
+from dedup.records import Article, Rejection
+
+Item = Article | Rejection
+
+FIELD_NAMES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "guid", "_id", "uuid", "doc_id"),
+    "title": ("title", "headline"),
+    "text": ("text", "body", "content", "article", "description", "summary"),
+    "url": ("url", "link", "href"),
+    "source": ("source", "site", "sitename", "publisher", "feed"),
+    "published": ("published", "date", "pubDate", "published_at", "pub_date", "datetime", "updated", "timestamp"),
+}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+WHOLE_FILE_SUFFIXES = {".json", ".txt", ".md", ".html", ".htm", ".xml", ".rss", ".atom"}
+
+
+def format_suffix(path: Path) -> str:
+    """The suffix that decides the format: ``a.jsonl.gz`` reads as ``.jsonl``."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def list_feed_files(feed_dir: Path) -> list[Path]:
+    """Every file under ``feed_dir``, recursively, in a stable (sorted) order.
+
+    Directory symlinks are not followed (no loops); file symlinks are, and a
+    broken one is listed so that it is rejected rather than ignored. Hidden
+    entries (``.name``) are skipped: they are tool state, not feed items.
+    """
+    found: list[Path] = []
+    for root, dirs, files in os.walk(feed_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(root) / f for f in files if not f.startswith("."))
+    return sorted(found, key=lambda p: p.relative_to(feed_dir).as_posix())
+
+
+def parse_published(value: Any) -> datetime | None:
+    """ISO 8601, RFC 2822 (feeds) or a Unix epoch, as an aware UTC datetime.
+
+    Naive times are taken as UTC. Returns None when the value is not a date.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 10**11 else value  # epoch milliseconds
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    parsed: datetime | None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes to text: UTF-8 (BOM allowed), else Windows-1252 (the web's
+    de-facto fallback for unlabelled Western text), else what
+    charset-normalizer detects. Raises ValueError with the reason otherwise."""
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file (NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+        if not any(ord(c) < 32 and c not in "\t\r\n\f" for c in text):
+            return text
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise ValueError("invalid UTF-8 and no other text encoding detected")
+    return str(best)
+
+
+def html_to_text(fragment: str) -> str:
+    """Visible text of an HTML fragment (feed item bodies)."""
+    if "<" not in fragment:
+        return fragment
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return fragment
+    for bad in root.xpath("//script|//style"):
+        bad.drop_tree()
+    return "\n".join(line.strip() for line in root.text_content().splitlines() if line.strip())
+
+
+class _Reader:
+    """Reads one file; yields its Articles and Rejections."""
+
+    def __init__(self, path: Path, rel: str, config: IngestConfig) -> None:
+        self.path = path
+        self.rel = rel
+        self.config = config
+
+    def reject(self, reason: str, record: int | None = None) -> Rejection:
+        return Rejection(self.rel, record, reason)
+
+    def open_binary(self) -> io.BufferedIOBase:
+        raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+        return gzip.GzipFile(fileobj=raw) if self.path.suffix.lower() == ".gz" else raw
+
+    def read_bytes(self) -> bytes:
+        limit = self.config.max_file_bytes
+        with self.open_binary() as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise ValueError(f"file larger than ingest.max_file_bytes ({limit} bytes); use JSONL for large dumps")
+        return data
+
+    def article(self, fields: dict[str, Any], record: int | None, default_id: str) -> Item:
+        """Map a record's fields onto an Article (or reject it)."""
+        picked = {name: _first_present(fields, keys) for name, keys in FIELD_NAMES.items()}
+        text = picked["text"]
+        if isinstance(text, dict):  # e.g. {"content": {"value": ...}} in some exports
+            text = _first_present(text, ("value", "text", "body"))
+        if text is None:
+            return self.reject(f"record has no text field (looked for: {', '.join(FIELD_NAMES['text'])})", record)
+        if not isinstance(text, str):
+            return self.reject(f"text field is a {type(text).__name__}, not a string", record)
+        text = html_to_text(text)
+        if len(text.strip()) < self.config.min_text_chars:
+            return self.reject("record text is empty", record)
+        flags: list[str] = []
+        if len(text) > self.config.max_doc_chars:
+            text = text[: self.config.max_doc_chars]
+            flags.append("truncated_input")
+        published = parse_published(picked["published"])
+        if picked["published"] not in (None, "") and published is None:
+            flags.append("unparsed_date")
+        own_id = picked["id"] if picked["id"] not in (None, "") else picked["url"]
+        return Article(
+            doc_id=str(own_id) if own_id not in (None, "") else default_id,
+            path=self.rel,
+            record=record,
+            title=_as_str(picked["title"]),
+            text=text,
+            url=_as_str(picked["url"]) or None,
+            source=_as_str(picked["source"]) or None,
+            published=published,
+            flags=flags,
+        )
+
+    def read(self) -> Iterator[Item]:
+        raise NotImplementedError
+
+
+class _JsonLinesReader(_Reader):
+    def read(self) -> Iterator[Item]:
+        limit = self.config.max_line_bytes
+        with self.open_binary() as fh:
+            for number, line in enumerate(_bounded_lines(fh, limit), start=1):
+                if line is None:
+                    yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number)
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line.decode("utf-8-sig"))
+                except UnicodeDecodeError:
+                    yield self.reject("invalid UTF-8 in JSON line", number)
+                    continue
+                except json.JSONDecodeError as exc:
+                    yield self.reject(f"malformed JSON: {exc.msg} at column {exc.colno}", number)
+                    continue
+                if not isinstance(value, dict):
+                    yield self.reject(f"JSON line is a {type(value).__name__}, not an article object", number)
+                    continue
+                yield self.article(value, number, f"{self.rel}#{number}")
+
+
+class _JsonReader(_Reader):
+    def read(self) -> Iterator[Item]:
+        text = decode_text(self.read_bytes())
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield self.reject(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", exc.lineno)
+            return
+        if isinstance(value, dict):
+            yield self.article(value, None, self.rel)
+        elif isinstance(value, list):
+            if not value:
+                yield self.reject("JSON array holds no articles")
+            for index, item in enumerate(value, start=1):
+                if isinstance(item, dict):
+                    yield self.article(item, index, f"{self.rel}#{index}")
+                else:
+                    yield self.reject(f"array item is a {type(item).__name__}, not an article object", index)
+        else:
+            yield self.reject(f"JSON holds a {type(value).__name__}, not an article or a list of articles")
+
+
+class _TextReader(_Reader):
+    def read(self) -> Iterator[Item]:
+        text = decode_text(self.read_bytes()).replace("\r\n", "\n").replace("\r", "\n")
+        first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        yield self.article({"title": first_line.lstrip("# ")[:300], "text": text}, None, self.rel)
+
+
+class _HtmlReader(_Reader):
+    def read(self) -> Iterator[Item]:
+        html = decode_text(self.read_bytes())
+        extracted = trafilatura.bare_extraction(html, with_metadata=True)
+        if extracted is None or not (extracted.text or "").strip():
+            yield self.reject("no main text found in HTML")
+            return
+        yield self.article(
+            {"title": extracted.title, "text": extracted.text, "url": extracted.url, "source": extracted.sitename, "date": extracted.date},
+            None,
+            self.rel,
+        )
+
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
+
+
+class _FeedReader(_Reader):
+    def read(self) -> Iterator[Item]:
+        data = self.read_bytes()
+        if not data.strip():
+            yield self.reject("empty file")
+            return
+        try:
+            root = SafeET.fromstring(data, forbid_dtd=False)
+        except DefusedXmlException as exc:
+            yield self.reject(f"unsafe XML refused ({type(exc).__name__}: entity declarations or external references)")
+            return
+        except SafeET.ParseError as exc:
+            line = exc.position[0] if getattr(exc, "position", None) else None
+            yield self.reject(f"malformed XML: {exc}", line)
+            return
+        if root.tag == f"{_ATOM}feed":
+            yield from self._atom(root)
+        elif root.tag == "rss" or root.find("channel") is not None:
+            yield from self._rss(root)
+        else:
+            yield self.reject(f"XML root <{root.tag}> is neither an RSS 2.0 <rss> nor an Atom <feed>")
+
+    def _rss(self, root: Any) -> Iterator[Item]:
+        channel = root.find("channel")
+        items = channel.findall("item") if channel is not None else []
+        feed_title = _xml_text(channel, "title") if channel is not None else None
+        if not items:
+            yield self.reject("feed holds no <item>")
+        for index, item in enumerate(items, start=1):
+            fields = {
+                "guid": _xml_text(item, "guid"),
+                "title": _xml_text(item, "title"),
+                "link": _xml_text(item, "link"),
+                "text": _xml_text(item, _CONTENT_ENCODED) or _xml_text(item, "description"),
+                "pubDate": _xml_text(item, "pubDate"),
+                "source": _xml_text(item, "source") or feed_title,
+            }
+            yield self.article(fields, index, f"{self.rel}#{index}")
+
+    def _atom(self, root: Any) -> Iterator[Item]:
+        entries = root.findall(f"{_ATOM}entry")
+        feed_title = _xml_text(root, f"{_ATOM}title")
+        if not entries:
+            yield self.reject("feed holds no <entry>")
+        for index, entry in enumerate(entries, start=1):
+            link = entry.find(f"{_ATOM}link")
+            fields = {
+                "id": _xml_text(entry, f"{_ATOM}id"),
+                "title": _xml_text(entry, f"{_ATOM}title"),
+                "link": link.get("href") if link is not None else None,
+                "text": _xml_text(entry, f"{_ATOM}content") or _xml_text(entry, f"{_ATOM}summary"),
+                "published": _xml_text(entry, f"{_ATOM}published") or _xml_text(entry, f"{_ATOM}updated"),
+                "source": feed_title,
+            }
+            yield self.article(fields, index, f"{self.rel}#{index}")
+
+
+READERS: dict[str, type[_Reader]] = {
+    ".jsonl": _JsonLinesReader,
+    ".ndjson": _JsonLinesReader,
+    ".json": _JsonReader,
+    ".txt": _TextReader,
+    ".md": _TextReader,
+    ".html": _HtmlReader,
+    ".htm": _HtmlReader,
+    ".xml": _FeedReader,
+    ".rss": _FeedReader,
+    ".atom": _FeedReader,
+}
+
+
+def read_file(path: Path, feed_dir: Path, config: IngestConfig) -> Iterator[Item]:
+    """Articles and Rejections of one file. Never raises for bad content."""
+    rel = path.relative_to(feed_dir).as_posix()
+    suffix = format_suffix(path)
+    reader_cls = READERS.get(suffix)
+    if reader_cls is None:
+        yield Rejection(rel, None, f"unknown extension {suffix or '(none)'!r}: skipped")
+        return
+    if path.is_symlink() and not path.exists():
+        yield Rejection(rel, None, "broken symlink")
+        return
+    try:
+        if path.stat().st_size == 0:
+            yield Rejection(rel, None, "empty file")
+            return
+        yield from reader_cls(path, rel, config).read()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        yield Rejection(rel, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+    except ValueError as exc:
+        yield Rejection(rel, None, str(exc))
+    except RecursionError:
+        yield Rejection(rel, None, "nesting too deep to parse")
+
+
+def make_ids_unique(articles: list[Article], taken: set[str]) -> None:
+    """Give every article a distinct ``doc_id``, in place.
+
+    The rule for two records with the same id: the first, in feed order (path,
+    then record) and after every id already in ``taken``, keeps it; each later
+    one becomes ``ID~2``, ``ID~3``, ... and is flagged ``duplicate_id``. Both
+    are kept and clustered (usually together, being the same item).
+    """
+    for article in articles:
+        if article.doc_id in taken:
+            base, n = article.doc_id, 2
+            while f"{base}~{n}" in taken:
+                n += 1
+            article.doc_id = f"{base}~{n}"
+            article.flags.append("duplicate_id")
+        taken.add(article.doc_id)
+
+
+def _bounded_lines(fh: io.BufferedIOBase, limit: int) -> Iterator[bytes | None]:
+    """Lines of a binary stream; None in place of a line longer than ``limit``
+    (which is skipped without being held in memory)."""
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # drain the rest of the over-long line
+                rest = fh.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield line
+
+
+def _first_present(fields: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    lowered = {k.lower(): v for k, v in fields.items() if isinstance(k, str)}
+    for key in keys:
+        value = lowered.get(key.lower())
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _as_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        value = _first_present(value, ("name", "title", "value", "href"))
+    return str(value).strip() if value is not None else ""
+
+
+def _xml_text(node: Any, tag: str) -> str | None:
+    found = node.find(tag)
+    if found is None:
+        return None
+    text = "".join(found.itertext()).strip()
+    return text or None

@@ -1,0 +1,77 @@
+"""LSH candidates: banded MinHash signatures, vectorised.
+
+A signature of ``P`` positions is cut into ``b`` bands of ``r`` rows
+(``b * r <= P``). Two documents whose sets have Jaccard similarity ``s`` share at
+least one band with probability ``1 - (1 - s^r)^b``, an S-curve whose steepest
+point lies near ``(1/b)^(1/r)``. Given a target threshold ``t``, ``(b, r)`` are
+chosen as datasketch's ``MinHashLSH`` chooses them: the pair minimising the
+false-positive mass ``integral_0^t P(s) ds`` plus the false-negative mass
+``integral_t^1 (1 - P(s)) ds`` (equal weights).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch.lsh import _optimal_param
+
+from dedup.shingle import fmix64
+
+
+def lsh_params(threshold: float, num_perm: int, bands: int | None = None, rows: int | None = None) -> tuple[int, int]:
+    """``(bands, rows)`` for ``threshold``; explicit values override the derivation."""
+    if bands is not None and rows is not None:
+        if bands * rows > num_perm:
+            raise ValueError(f"bands * rows = {bands * rows} exceeds num_perm = {num_perm}")
+        return bands, rows
+    best_bands, best_rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    if bands is not None:
+        return bands, max(1, num_perm // bands)
+    if rows is not None:
+        return max(1, num_perm // rows), rows
+    return best_bands, best_rows
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """``(n, bands)`` uint64 keys, one hash per band of each signature."""
+    n = signatures.shape[0]
+    keys = np.zeros((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            key = np.full(n, band, dtype=np.uint64)
+            for col in signatures[:, band * rows : (band + 1) * rows].T.astype(np.uint64):
+                key = fmix64(key * np.uint64(0x100000001B3) + col)
+            keys[:, band] = key
+    return keys
+
+
+def candidate_pairs(keys: np.ndarray, max_bucket: int, only: np.ndarray | None = None) -> np.ndarray:
+    """Distinct pairs ``(i, j)``, ``i < j``, of rows sharing a band key.
+
+    Within a bucket larger than ``max_bucket`` only pairs among its first
+    ``max_bucket`` rows (plus each later row with the first) are taken. When
+    ``only`` (a boolean mask) is given, pairs where neither row is marked are
+    left out: an incremental run pairs new documents, not old with old.
+    """
+    found: list[np.ndarray] = []
+    n = keys.shape[0]
+    for band in range(keys.shape[1]):
+        order = np.argsort(keys[:, band], kind="stable")
+        sorted_keys = keys[order, band]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        two = starts[sizes == 2]
+        found.append(np.stack([order[two], order[two + 1]], axis=1))
+        for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
+            members = order[start : start + size]
+            head = members[:max_bucket]
+            i, j = np.triu_indices(len(head), k=1)
+            found.append(np.stack([head[i], head[j]], axis=1))
+            if size > max_bucket:
+                rest = members[max_bucket:]
+                found.append(np.stack([np.full(len(rest), members[0]), rest], axis=1))
+    pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
+    pairs = np.sort(pairs.astype(np.int64), axis=1)
+    if only is not None:
+        pairs = pairs[only[pairs[:, 0]] | only[pairs[:, 1]]]
+    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)

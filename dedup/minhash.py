@@ -1,0 +1,60 @@
+"""MinHash signatures, vectorised, bit-for-bit those of datasketch's ``affine32`` scheme.
+
+For a set of 32-bit element hashes ``h`` and ``P`` permutations ``(a_i, b_i)``
+(``a_i`` odd, drawn by datasketch from ``numpy.random.RandomState(seed)``), the
+signature is ``s_i = min over h of (a_i * fmix32(h) + b_i) mod 2^32``. Two
+signatures agree at position ``i`` with probability equal to the Jaccard
+similarity of the sets, so the share of equal positions estimates it with
+standard error ``sqrt(J(1-J)/P)``.
+
+Because the permutations are taken from datasketch, a signature built here can
+be wrapped as ``datasketch.LeanMinHash(seed=seed, hashvalues=sig, scheme="affine32")``
+and compared or indexed with datasketch directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from datasketch import MinHash
+
+SCHEME = "affine32"
+_BLOCK = 2048  # element hashes per vectorised block: keeps the (block x P) temporary in cache
+
+
+def fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (datasketch pre-mixes element hashes with it)."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
+
+
+class MinHasher:
+    """Computes ``num_perm``-position signatures for many sets at once."""
+
+    def __init__(self, num_perm: int, seed: int) -> None:
+        self.num_perm = num_perm
+        self.seed = seed
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+        self._a = np.asarray(a, dtype=np.uint32)
+        self._b = np.asarray(b, dtype=np.uint32)
+
+    def signatures(self, sets: list[np.ndarray]) -> np.ndarray:
+        """Signatures of ``sets`` (each an array of uint32 element hashes) as a
+        ``(len(sets), num_perm)`` uint32 array. An empty set gives all 2^32-1,
+        as an empty datasketch MinHash does."""
+        out = np.full((len(sets), self.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+        if not sets:
+            return out
+        lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+        owner = np.repeat(np.arange(len(sets)), lengths)
+        mixed = fmix32(np.concatenate(sets).astype(np.uint32, copy=False))
+        with np.errstate(over="ignore"):
+            for start in range(0, len(mixed), _BLOCK):
+                block = mixed[start : start + _BLOCK, None] * self._a + self._b
+                rows = owner[start : start + _BLOCK]
+                # reduceat over runs of the same owner, then fold into the output
+                cuts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+                np.minimum.at(out, rows[cuts], np.minimum.reduceat(block, cuts, axis=0))
+        return out

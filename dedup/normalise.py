@@ -1,0 +1,84 @@
+"""Normalise: canonical Unicode, quotes, dashes and spaces; boilerplate removed.
+
+Case is kept here (names and sentence starts matter to the fact extractor and
+the diffs); the shingle stage folds case.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+
+import xxhash
+
+from dedup.config import NormaliseConfig
+
+_CHAR_MAP = str.maketrans(
+    {
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+        "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
+    }
+)  # fmt: skip
+_SPACES = re.compile(r"[^\S\n]+")
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, straight quotes, ASCII dashes, one space between words, one
+    newline between non-empty lines."""
+    text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def line_key(line: str) -> int:
+    """Case-folded hash of a line, for counting recurring lines across documents."""
+    return xxhash.xxh3_64_intdigest(line.casefold().encode("utf-8", "surrogatepass"))
+
+
+class Boilerplate:
+    """Removes boilerplate lines from normalised text.
+
+    Three rules, in order: a line matching ``cut_after_patterns`` in the second
+    half of a document ends the article there ("Related Posts", "Previous
+    Article" and the headline lists below them); a line matching
+    ``drop_line_patterns`` is dropped; a short line (at most
+    ``recurring_line_max_words`` words) that occurs in at least
+    ``recurring_line_min_docs`` documents of the feed is dropped. Long recurring
+    lines are kept: in a news feed they are the story text of syndicated copies.
+    """
+
+    def __init__(self, config: NormaliseConfig, recurring: frozenset[int] = frozenset()) -> None:
+        self.config = config
+        self.drop = [re.compile(p, re.IGNORECASE) for p in config.drop_line_patterns]
+        self.cut = [re.compile(p, re.IGNORECASE) for p in config.cut_after_patterns]
+        self.recurring = recurring
+
+    def short_line_keys(self, text: str) -> set[int]:
+        """Keys of this document's short lines (input to ``recurring_lines``)."""
+        limit = self.config.recurring_line_max_words
+        return {line_key(line) for line in text.split("\n") if len(line.split()) <= limit}
+
+    def strip(self, text: str) -> str:
+        lines = text.split("\n")
+        half = len(lines) // 2
+        for index in range(max(half, 1), len(lines)):
+            if any(p.match(lines[index]) for p in self.cut):
+                lines = lines[:index]
+                break
+        return "\n".join(
+            line
+            for line in lines
+            if not any(p.match(line) for p in self.drop) and not (self.recurring and line_key(line) in self.recurring)
+        )
+
+
+def recurring_lines(per_doc_keys: Iterable[set[int]], min_docs: int) -> frozenset[int]:
+    """Line keys present in at least ``min_docs`` documents."""
+    counts: Counter[int] = Counter()
+    for keys in per_doc_keys:
+        counts.update(keys)
+    return frozenset(key for key, n in counts.items() if n >= min_docs)

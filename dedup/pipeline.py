@@ -1,0 +1,317 @@
+"""The batch job: ingest → normalise → sketch → candidates → verify → cluster
+→ canonical → diffs → reports. Each stage lives in its own module; this one
+wires them, times them, and carries state between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dedup import report
+from dedup.canonical import canonical_reason, preference_key
+from dedup.cluster import cluster, name_stories
+from dedup.config import Config, ConfigError
+from dedup.diff import diff_texts
+from dedup.ingest import list_feed_files, make_ids_unique, read_file
+from dedup.lsh import band_keys, candidate_pairs, lsh_params
+from dedup.normalise import Boilerplate, normalise_text
+from dedup.paraphrase import ParaphraseScorer, paraphrase_candidates, verify_paraphrases
+from dedup.progress import Progress
+from dedup.records import Article, Document, Rejection
+from dedup.sketch import sketch_all
+from dedup.state import State, acquire_lock, expire, load_state, save_state, utc_now
+from dedup.verify import Edge, is_near_copy, verify_near_copies
+
+
+@dataclass
+class Timings:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)
+
+
+@dataclass
+class Prepared:
+    """Documents ready for matching, with their signatures (row i is document i)."""
+
+    documents: list[Document]
+    signatures: np.ndarray
+    fact_signatures: np.ndarray
+
+
+def ingest(files: list[Path], feed_dir: Path, config: Config, progress: Progress, taken_ids: set[str]) -> tuple[list[Article], list[Rejection]]:
+    articles: list[Article] = []
+    rejections: list[Rejection] = []
+    with progress.task("ingest", len(files)) as advance:
+        for path in files:
+            for item in read_file(path, feed_dir, config.ingest):
+                (articles if isinstance(item, Article) else rejections).append(item)
+            advance(1)
+    make_ids_unique(articles, taken_ids)
+    return articles, rejections
+
+
+def prepare(
+    articles: list[Article], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings, run: int, seen_at: datetime
+) -> tuple[Prepared, list[Rejection]]:
+    """Normalise, strip boilerplate and sketch; reject documents left with no words.
+
+    ``line_counts`` (short-line key -> documents holding it, over the whole
+    window) is updated with these articles before recurring lines are judged.
+    """
+    with timings.stage("normalise"):
+        boilerplate = Boilerplate(config.normalise)
+        normalised = [normalise_text(a.text if not a.title or a.text.startswith(a.title) else f"{a.title}\n{a.text}") for a in articles]
+        for text in normalised:
+            line_counts.update(boilerplate.short_line_keys(text))
+        recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
+        boilerplate = Boilerplate(config.normalise, recurring)
+        cleaned = [boilerplate.strip(t) for t in normalised]
+    with timings.stage("sketch"), progress.task("sketch", len(cleaned)) as advance:
+        batch = sketch_all(cleaned, config, workers(config), advance)
+    keep = [i for i, s in enumerate(batch.sketches) if s.words > 0]
+    rejections = [Rejection(articles[i].path, articles[i].record, "no words left after boilerplate removal") for i, s in enumerate(batch.sketches) if s.words == 0]
+    documents = [Document(articles[i], cleaned[i], batch.sketches[i], run, seen_at) for i in keep]
+    return Prepared(documents, batch.signatures[keep], batch.fact_signatures[keep]), rejections
+
+
+def workers(config: Config) -> int:
+    return config.runtime.workers or len(os.sched_getaffinity(0))
+
+
+@dataclass
+class Matched:
+    """Documents in canonical preference order, with their groups, stories and edges."""
+
+    documents: list[Document]
+    signatures: np.ndarray
+    fact_signatures: np.ndarray
+    group: np.ndarray
+    story: np.ndarray
+    scorer: ParaphraseScorer | None
+
+
+def match(prepared: Prepared, config: Config, timings: Timings, progress: Progress) -> Matched:
+    """Order by canonical preference, find and verify edges, cluster."""
+    order = sorted(range(len(prepared.documents)), key=lambda i: preference_key(prepared.documents[i], config.canonical))
+    docs = [prepared.documents[i] for i in order]
+    signatures, fact_signatures = prepared.signatures[order], prepared.fact_signatures[order]
+    published = [d.article.published for d in docs]
+    sketches = [d.sketch for d in docs]
+    n = len(docs)
+
+    with timings.stage("near_copy"), progress.task("near-copies", 1) as advance:
+        first_with_hash: dict[int, int] = {}
+        exact_edges: list[Edge] = []
+        for i, s in enumerate(sketches):
+            first = first_with_hash.setdefault(s.text_hash, i)
+            if first != i:
+                exact_edges.append(Edge(first, i, "near-copy", 1.0))
+        unique = np.array(sorted(first_with_hash.values()), dtype=np.int64)
+        near = config.near_copy
+        bands, rows = lsh_params(near.threshold, near.num_perm, near.bands, near.rows)
+        pairs = unique[candidate_pairs(band_keys(signatures[unique], bands, rows), near.max_bucket)] if n else np.empty((0, 2), np.int64)
+        near_edges = exact_edges + verify_near_copies(pairs, sketches, published, config)
+        group = cluster(near_edges, [], config.story.min_link_fraction, n).group
+        advance(1)
+
+    para_edges: list[Edge] = []
+    scorer: ParaphraseScorer | None = None
+    if config.paraphrase.enabled and n:
+        with timings.stage("paraphrase"), progress.task("paraphrases", 1) as advance:
+            leaders = [i for i in range(n) if group[i] == i]
+            leader_facts = [sketches[i].facts for i in leaders]
+            scorer = ParaphraseScorer([docs[i].text for i in leaders], leader_facts)
+            leader_pairs = paraphrase_candidates(fact_signatures[leaders], config)
+            found = verify_paraphrases(leader_pairs, scorer, leader_facts, [published[i] for i in leaders], config)
+            para_edges = [Edge(leaders[e.a], leaders[e.b], e.kind, e.score) for e in found]
+            advance(1)
+    with timings.stage("cluster"):
+        clustering = cluster(near_edges, para_edges, config.story.min_link_fraction, n)
+    return Matched(docs, signatures, fact_signatures, clustering.group, clustering.story, scorer)
+
+
+def build_reports(
+    matched: Matched, cluster_ids: dict[int, str], rejections: list[Rejection], previous_canonicals: dict[str, str],
+    config: Config, timings: Timings, progress: Progress,
+) -> report.Reports:  # fmt: skip
+    """Canonicals, match kinds, scores and diffs, as report frames."""
+    docs, group, story = matched.documents, matched.group, matched.story
+    members: dict[int, list[int]] = {}
+    for i, s in enumerate(story.tolist()):
+        members.setdefault(s, []).append(i)
+    with timings.stage("canonical"):
+        in_clusters = [i for i in range(len(docs)) if len(members[int(story[i])]) > 1]
+        vector_row = {i: k for k, i in enumerate(in_clusters)}
+        vectors = matched.scorer.transform([docs[i].text for i in in_clusters], [docs[i].sketch.facts for i in in_clusters]) if matched.scorer else None
+        rows: list[tuple[int, str, float, float, float | None]] = []
+        for i, doc in enumerate(docs):
+            canon = int(story[i])
+            if canon == i:
+                rows.append((i, "canonical", 1.0, 1.0, 1.0))
+                continue
+            similar, jaccard, containment = is_near_copy(docs[canon].sketch, doc.sketch, config)
+            if doc.sketch.text_hash == docs[canon].sketch.text_hash:
+                kind = "exact"
+            elif similar or group[i] == group[canon]:
+                kind = "near-copy"
+            else:
+                kind = "paraphrase"
+            para = None
+            if vectors is not None:
+                a, b = vector_row[canon], vector_row[i]
+                para = float(ParaphraseScorer.score_rows(vectors[0][a], vectors[1][a], vectors[0][b], vectors[1][b])[0])
+            rows.append((i, kind, jaccard, containment, para))
+    with timings.stage("diff"), progress.task("diffs", len(docs) - len(members)) as advance:
+        diffs = {}
+        for i in range(len(docs)):
+            canon = int(story[i])
+            if canon != i:
+                diffs[i] = diff_texts(docs[canon].text, docs[i].text, config.diff.max_sentences)
+                advance(1)
+    with timings.stage("report"):
+        reasons = {s: canonical_reason(docs[s], docs[m[1]] if len(m) > 1 else None, config.canonical) for s, m in members.items()}
+        return report.make_reports(docs, group, story, rows, diffs, reasons, cluster_ids, rejections, previous_canonicals)
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("newsdedup", "datasketch", "polars", "numpy", "scikit-learn", "xxhash", "trafilatura", "wordfreq"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def summarise(reports: report.Reports, files: int, files_read: int, timings: Timings, config: Config, run: int) -> dict[str, Any]:
+    """run.json: effective config, counts, timings per stage, versions."""
+    documents, rejected, clusters = reports.documents.height, reports.rejected.height, reports.clusters.height
+    return {
+        "run": run,
+        "config": config.model_dump(mode="json"),
+        "counts": {
+            "files": files,
+            "files_read": files_read,
+            "inputs": documents + rejected,
+            "documents": documents,
+            "rejected": rejected,
+            "clusters": clusters,
+            "duplicates": documents - clusters,
+            "duplicate_rate": round((documents - clusters) / documents, 4) if documents else 0.0,
+            "matches": dict(sorted(reports.documents.group_by("match").len().iter_rows())),
+            "canonical_changed": int(reports.clusters["canonical_changed"].sum()),
+        },
+        "timings_seconds": timings.seconds | {"total": round(sum(timings.seconds.values()), 4)},
+        "versions": versions(),
+    }
+
+
+def _sketch_settings(config: Config) -> dict[str, Any]:
+    """Options that stored sketches depend on: a state is only valid under the same."""
+    return {
+        "normalise": config.normalise.model_dump(mode="json"),
+        "shingle_words": config.near_copy.shingle_words,
+        "num_perm": config.near_copy.num_perm,
+        "seed": config.near_copy.seed,
+        "paraphrase_num_perm": config.paraphrase.num_perm,
+        "fingerprint_terms": config.paraphrase.fingerprint_terms,
+    }
+
+
+def run_job(feed_dir: Path, out_dir: Path, config: Config, progress: Progress, state_dir: Path | None = None, dry_run: bool = False) -> dict[str, Any]:
+    """One run: everything under ``feed_dir`` (only new or changed files when
+    ``state_dir`` holds earlier runs), reports for the whole window in
+    ``out_dir``. Returns the run.json content."""
+    lock_dir = state_dir or out_dir
+    with nullcontext() if dry_run else acquire_lock(lock_dir):
+        return _run_locked(feed_dir, out_dir, config, progress, state_dir, dry_run)
+
+
+def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progress, state_dir: Path | None, dry_run: bool) -> dict[str, Any]:
+    timings = Timings()
+    now = utc_now()
+    with timings.stage("load_state"):
+        state = load_state(state_dir) if state_dir else State()
+    if state.run and state.matching_config != _sketch_settings(config):
+        raise ConfigError(f"state {state_dir} was built with other normalise/sketch options; use a new --state directory or the same config")
+    run = state.run + 1
+
+    with timings.stage("ingest"):
+        files = list_feed_files(feed_dir)
+        stats = {}
+        for path in files:
+            try:
+                st = path.stat()
+                stats[path.relative_to(feed_dir).as_posix()] = (st.st_size, st.st_mtime_ns)
+            except OSError:  # broken symlink: read_file rejects it
+                stats[path.relative_to(feed_dir).as_posix()] = (-1, -1)
+        to_read = [p for p in files if state.files.get(p.relative_to(feed_dir).as_posix()) != stats[p.relative_to(feed_dir).as_posix()]]
+        reread = {p.relative_to(feed_dir).as_posix() for p in to_read}
+        keep_old = [i for i, d in enumerate(state.documents) if d.article.path not in reread]
+        old_rejections = [r for r in state.rejections if r.path not in reread]
+        articles, rejections = ingest(to_read, feed_dir, config, progress, {state.documents[i].article.doc_id for i in keep_old})
+    line_counts = Counter(state.line_counts)
+    prepared, empty = prepare(articles, line_counts, config, progress, timings, run, now)
+    rejections = old_rejections + rejections + empty
+
+    with timings.stage("retention"):
+        newest = max((d.article.published for d in state.documents + prepared.documents if d.article.published), default=None)
+        gone = expire(state, config.state.retention_days, now, newest)
+        keep_old = [i for i in keep_old if not gone[i]]
+        old_sig = state.signatures[keep_old] if state.signatures is not None else prepared.signatures[:0]
+        old_fact = state.fact_signatures[keep_old] if state.fact_signatures is not None else prepared.fact_signatures[:0]
+        window = Prepared(
+            [state.documents[i] for i in keep_old] + prepared.documents,
+            np.concatenate([old_sig, prepared.signatures]),
+            np.concatenate([old_fact, prepared.fact_signatures]),
+        )
+    matched = match(window, config, timings, progress)
+    docs = matched.documents
+    ids = [d.article.doc_id for d in docs]
+    cluster_ids = name_stories(
+        matched.story, [(d.run, d.article.path, d.article.record or 0, d.article.doc_id) for d in docs], ids, [state.cluster_ids.get(i) for i in ids]
+    )
+    reports = build_reports(matched, cluster_ids, rejections, state.canonicals, config, timings, progress)
+    info = summarise(reports, len(files), len(to_read), timings, config, run)
+    if dry_run:
+        return info
+    with timings.stage("write"):
+        report.write_reports(reports, out_dir, info)
+        if state_dir is not None:
+            by_doc = dict(zip(reports.documents["doc_id"].to_list(), reports.documents["cluster_id"].to_list()))
+            save_state(
+                state_dir,
+                State(
+                    run=run,
+                    documents=docs,
+                    signatures=matched.signatures,
+                    fact_signatures=matched.fact_signatures,
+                    cluster_ids=by_doc,
+                    canonicals=dict(zip(reports.clusters["cluster_id"].to_list(), reports.clusters["canonical_doc_id"].to_list())),
+                    files={p: s for p, s in stats.items()},
+                    line_counts=dict(line_counts),
+                    matching_config=_sketch_settings(config),
+                    rejections=rejections,
+                ),
+            )
+    info["timings_seconds"] = timings.seconds | {"total": round(sum(timings.seconds.values()), 4)}
+    return info

@@ -1,0 +1,42 @@
+"""Progress bars for long stages (rich), silent when off or not on a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichProgress
+
+
+class Progress:
+    def __init__(self, enabled: bool, console: Console | None = None) -> None:
+        console = console or Console(stderr=True)
+        self._bars = (
+            RichProgress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False)
+            if enabled and console.is_terminal
+            else None
+        )
+
+    def __enter__(self) -> Progress:
+        if self._bars:
+            self._bars.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bars:
+            self._bars.stop()
+
+    @contextmanager
+    def task(self, name: str, total: int) -> Iterator[Callable[[int], None]]:
+        """A bar for one stage; yields ``advance(n)``."""
+        if self._bars is None:
+            yield lambda n: None
+            return
+        task_id = self._bars.add_task(name, total=total)
+        yield lambda n: self._bars.advance(task_id, n)  # type: ignore[union-attr]
+        self._bars.update(task_id, completed=total)
+
+
+SILENT = Progress(enabled=False)

@@ -1,0 +1,125 @@
+"""Reports: the run's results as Parquet frames (schemas in docs/reports.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from dedup.atomic import publish
+from dedup.diff import VariantDiff
+from dedup.records import Document, Rejection
+
+REPORT_FILES = ["documents.parquet", "clusters.parquet", "variants.parquet", "rejected.parquet", "run.json"]
+
+CHANGED = pl.Struct({"canonical": pl.String, "variant": pl.String, "words_removed": pl.List(pl.String), "words_added": pl.List(pl.String)})
+DOCUMENTS_SCHEMA = {
+    "doc_id": pl.String, "cluster_id": pl.String, "group_id": pl.String, "is_canonical": pl.Boolean, "match": pl.String,
+    "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64,
+    "title": pl.String, "source": pl.String, "url": pl.String, "published": pl.Datetime("us", "UTC"),
+    "path": pl.String, "record": pl.Int64, "words": pl.Int64, "flags": pl.List(pl.String),
+}  # fmt: skip
+CLUSTERS_SCHEMA = {
+    "cluster_id": pl.String, "canonical_doc_id": pl.String, "canonical_reason": pl.String, "size": pl.Int64,
+    "near_copy_groups": pl.Int64, "sources": pl.List(pl.String), "first_published": pl.Datetime("us", "UTC"),
+    "last_published": pl.Datetime("us", "UTC"), "title": pl.String,
+    "previous_canonical_doc_id": pl.String, "canonical_changed": pl.Boolean,
+}  # fmt: skip
+VARIANTS_SCHEMA = {
+    "doc_id": pl.String, "cluster_id": pl.String, "canonical_doc_id": pl.String, "match": pl.String,
+    "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64, "sentences_same": pl.Int64,
+    "sentences_added": pl.List(pl.String), "sentences_removed": pl.List(pl.String), "sentences_changed": pl.List(CHANGED),
+}  # fmt: skip
+REJECTED_SCHEMA = {"path": pl.String, "record": pl.Int64, "reason": pl.String}
+
+
+@dataclass
+class Reports:
+    documents: pl.DataFrame
+    clusters: pl.DataFrame
+    variants: pl.DataFrame
+    rejected: pl.DataFrame
+
+
+def make_reports(
+    docs: list[Document],
+    group: np.ndarray,
+    story: np.ndarray,
+    rows: list[tuple[int, str, float, float, float | None]],
+    diffs: dict[int, VariantDiff],
+    reasons: dict[int, str],
+    cluster_ids: dict[int, str],
+    rejections: list[Rejection],
+    previous_canonicals: dict[str, str],
+) -> Reports:
+    documents: dict[str, list[Any]] = {name: [] for name in DOCUMENTS_SCHEMA}
+    variants: dict[str, list[Any]] = {name: [] for name in VARIANTS_SCHEMA}
+    for i, kind, jaccard, containment, para in rows:
+        a, s = docs[i].article, int(story[i])
+        values = {
+            "doc_id": a.doc_id, "cluster_id": cluster_ids[s], "group_id": docs[int(group[i])].article.doc_id,
+            "is_canonical": s == i, "match": kind, "jaccard": jaccard, "containment": containment, "paraphrase_score": para,
+            "title": a.title, "source": a.source, "url": a.url, "published": a.published, "path": a.path, "record": a.record,
+            "words": docs[i].sketch.words, "flags": list(a.flags),
+        }  # fmt: skip
+        for name, value in values.items():
+            documents[name].append(value)
+        if i in diffs:
+            d = diffs[i]
+            for name, value in {
+                "doc_id": a.doc_id, "cluster_id": cluster_ids[s], "canonical_doc_id": docs[s].article.doc_id, "match": kind,
+                "jaccard": jaccard, "containment": containment, "paraphrase_score": para, "sentences_same": d["sentences_same"],
+                "sentences_added": d["sentences_added"], "sentences_removed": d["sentences_removed"],
+                "sentences_changed": d["sentences_changed"],
+            }.items():  # fmt: skip
+                variants[name].append(value)
+    documents_frame = pl.DataFrame(documents, schema=DOCUMENTS_SCHEMA)
+    clusters = (
+        documents_frame.with_row_index("rank")
+        .group_by("cluster_id")
+        .agg(
+            pl.col("doc_id").sort_by("rank").first().alias("canonical_doc_id"),
+            pl.len().cast(pl.Int64).alias("size"),
+            pl.col("group_id").n_unique().cast(pl.Int64).alias("near_copy_groups"),
+            pl.col("source").drop_nulls().unique().sort().alias("sources"),
+            pl.col("published").min().alias("first_published"),
+            pl.col("published").max().alias("last_published"),
+            pl.col("title").sort_by("rank").first().alias("title"),
+            pl.col("rank").min().alias("first_rank"),
+        )
+        .sort("first_rank")
+    )
+    reason_by_id = {cluster_ids[s]: r for s, r in reasons.items()}
+    clusters = clusters.with_columns(
+        pl.col("cluster_id").replace_strict(reason_by_id, return_dtype=pl.String).alias("canonical_reason"),
+        pl.col("cluster_id").replace_strict(previous_canonicals, default=None, return_dtype=pl.String).alias("previous_canonical_doc_id"),
+    )
+    clusters = clusters.with_columns(
+        (pl.col("previous_canonical_doc_id").is_not_null() & (pl.col("previous_canonical_doc_id") != pl.col("canonical_doc_id"))).alias("canonical_changed")
+    ).select(list(CLUSTERS_SCHEMA))
+    return Reports(
+        documents=documents_frame,
+        clusters=clusters.cast(CLUSTERS_SCHEMA),  # type: ignore[arg-type]
+        variants=pl.DataFrame(variants, schema=VARIANTS_SCHEMA),
+        rejected=pl.DataFrame(
+            {"path": [r.path for r in rejections], "record": [r.record for r in rejections], "reason": [r.reason for r in rejections]},
+            schema=REJECTED_SCHEMA,
+        ),
+    )
+
+
+def write_reports(reports: Reports, out_dir: Path, run_info: dict[str, Any]) -> Path:
+    """Publish the reports atomically under ``out_dir``; returns the snapshot directory."""
+
+    def write(directory: Path) -> None:
+        reports.documents.write_parquet(directory / "documents.parquet")
+        reports.clusters.write_parquet(directory / "clusters.parquet")
+        reports.variants.write_parquet(directory / "variants.parquet")
+        reports.rejected.write_parquet(directory / "rejected.parquet")
+        (directory / "run.json").write_text(json.dumps(run_info, indent=2, default=str) + "\n", encoding="utf-8")
+
+    return publish(out_dir, write, REPORT_FILES)

@@ -1,0 +1,55 @@
+"""Shingle: word tokens hashed with xxhash, combined into word n-gram hashes.
+
+Each distinct token is hashed once with xxh3-64; a shingle of ``k`` consecutive
+words is a position-weighted sum of its token hashes (mod 2^64), mixed with the
+MurmurHash3 finalizer and cut to 32 bits. All shingles of a document are
+computed at once with numpy: no per-shingle Python loop.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import xxhash
+
+TOKEN = re.compile(r"\w+(?:[.,']\w+)*")
+_MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+                         0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB], dtype=np.uint64)  # fmt: skip
+
+
+def tokenize(text: str) -> list[str]:
+    """Case-folded word and number tokens ("14.3", "1,500" and "don't" stay whole)."""
+    return TOKEN.findall(text.casefold())
+
+
+def hash_tokens(tokens: list[str]) -> np.ndarray:
+    """xxh3-64 of each token (UTF-8), as uint64."""
+    return np.fromiter(
+        (xxhash.xxh3_64_intdigest(t.encode("utf-8", "surrogatepass")) for t in tokens), dtype=np.uint64, count=len(tokens)
+    )
+
+
+def fmix64(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer: spreads every input bit over the output."""
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xFF51AFD7ED558CCD)
+    values = values ^ (values >> np.uint64(33))
+    values = values * np.uint64(0xC4CEB9FE1A85EC53)
+    return values ^ (values >> np.uint64(33))
+
+
+def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
+    """Sorted, distinct 32-bit hashes of the word ``k``-grams.
+
+    A document shorter than ``k`` words gives one shingle of all its words.
+    """
+    n = len(token_hashes)
+    if n == 0:
+        return np.empty(0, dtype=np.uint32)
+    width = min(k, n)
+    combined = np.zeros(n - width + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for offset in range(width):
+            combined += token_hashes[offset : n - width + 1 + offset] * _MULTIPLIERS[offset]
+        return np.unique((fmix64(combined) >> np.uint64(32)).astype(np.uint32))

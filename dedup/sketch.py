@@ -1,0 +1,93 @@
+"""Sketch: each normalised document becomes a compact matching record.
+
+The record holds the document's distinct shingle hashes (for exact Jaccard and
+containment), a hash of its whole word sequence (exact copies), its facts, and
+the two MinHash signatures: one over shingles (near-copies) and one over its
+salient facts (paraphrase candidates). Sketching is the costly per-document
+work, so it runs in worker processes, a chunk of documents at a time.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+from dedup.config import Config
+from dedup.facts import Facts, extract_facts
+from dedup.minhash import MinHasher
+from dedup.shingle import hash_tokens, shingle_hashes, tokenize
+
+
+@dataclass(slots=True)
+class Sketch:
+    words: int
+    text_hash: int
+    shingles: np.ndarray
+    facts: Facts
+
+
+@dataclass(slots=True)
+class SketchBatch:
+    sketches: list[Sketch]
+    signatures: np.ndarray
+    """(n, near_copy.num_perm) uint32 MinHash signatures of the shingle sets."""
+    fact_signatures: np.ndarray
+    """(n, paraphrase.num_perm) uint32 MinHash signatures of the salient facts."""
+
+
+def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
+    """Sketch normalised texts (one chunk, in one process)."""
+    near, para = config.near_copy, config.paraphrase
+    sketches: list[Sketch] = []
+    fact_sets: list[np.ndarray] = []
+    for text in texts:
+        token_hashes = hash_tokens(tokenize(text))
+        facts = extract_facts(text, para.fingerprint_terms)
+        sketches.append(
+            Sketch(
+                words=len(token_hashes),
+                text_hash=xxhash.xxh3_64_intdigest(token_hashes.tobytes()),
+                shingles=shingle_hashes(token_hashes, near.shingle_words),
+                facts=facts,
+            )
+        )
+        fact_sets.append((hash_tokens(list(facts.salient)) >> np.uint64(32)).astype(np.uint32))
+    return SketchBatch(
+        sketches=sketches,
+        signatures=MinHasher(near.num_perm, near.seed).signatures([s.shingles for s in sketches]),
+        fact_signatures=MinHasher(para.num_perm, near.seed).signatures(fact_sets),
+    )
+
+
+def sketch_all(texts: list[str], config: Config, workers: int, on_chunk: Callable[[int], None] | None = None) -> SketchBatch:
+    """Sketch every text, ``config.runtime.chunk_docs`` at a time, over ``workers``
+    processes (1: in this process). Order is preserved."""
+    size = config.runtime.chunk_docs
+    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    results: Iterator[SketchBatch]
+    if workers > 1 and len(chunks) > 1:
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(sketch_texts, chunks, [config] * len(chunks))
+    else:
+        pool = None
+        results = (sketch_texts(chunk, config) for chunk in chunks)
+    parts: list[SketchBatch] = []
+    try:
+        for part in results:
+            parts.append(part)
+            if on_chunk:
+                on_chunk(len(part.sketches))
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    if not parts:
+        parts = [sketch_texts([], config)]
+    return SketchBatch(
+        sketches=[s for p in parts for s in p.sketches],
+        signatures=np.concatenate([p.signatures for p in parts]),
+        fact_signatures=np.concatenate([p.fact_signatures for p in parts]),
+    )
