@@ -30,7 +30,8 @@ class IngestConfig(_Section):
 class NormaliseConfig(_Section):
     drop_line_patterns: list[str] = Field(
         default_factory=lambda: [
-            r"^(share|tweet|email|print)( (this|on \w+))*:?$",
+            r"^(share|tweet|email|print)( this( article| story| page)?| on \w+)*:?$",
+            r"^([\w&' -]{1,25}[|\u00bb>]\s*){2,}[\w&' -]{1,25}$",  # navigation breadcrumbs: Home | World | Asia
             r"^(sign up|subscribe)\b.*\bnewsletter\b.*$",
             r"^(also read|see|read more|watch)\s*:.*$",
             r"^advertisement$",

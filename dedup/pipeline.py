@@ -202,11 +202,14 @@ def versions() -> dict[str, str]:
     return found
 
 
-def summarise(reports: report.Reports, files: int, files_read: int, timings: Timings, config: Config, run: int) -> dict[str, Any]:
+def summarise(
+    reports: report.Reports, feed_dir: Path, files: int, files_read: int, timings: Timings, config: Config, run: int
+) -> dict[str, Any]:
     """run.json: effective config, counts, timings per stage, versions."""
     documents, rejected, clusters = reports.documents.height, reports.rejected.height, reports.clusters.height
     return {
         "run": run,
+        "feed_dir": str(feed_dir.resolve()),
         "config": config.model_dump(mode="json"),
         "counts": {
             "files": files,
@@ -291,7 +294,7 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
         matched.story, [(d.run, d.article.path, d.article.record or 0, d.article.doc_id) for d in docs], ids, [state.cluster_ids.get(i) for i in ids]
     )
     reports = build_reports(matched, cluster_ids, rejections, state.canonicals, config, timings, progress)
-    info = summarise(reports, len(files), len(to_read), timings, config, run)
+    info = summarise(reports, feed_dir, len(files), len(to_read), timings, config, run)
     if dry_run:
         return info
     with timings.stage("write"):

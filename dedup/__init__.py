@@ -1,0 +1,1 @@
+"""newsdedup: deduplication and story clustering for news feeds."""
