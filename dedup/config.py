@@ -69,6 +69,9 @@ class NearCopyConfig(_Section):
     min_containment_shingles: int = Field(
         25, ge=1, description="Containment only counts for documents with at least this many shingles (a headline is not a truncated copy)."
     )
+    lede_words: int = Field(
+        25, ge=0, description="Documents opening with the same this many words are also compared (finds short truncated copies LSH misses); 0 turns it off."
+    )
     bands: int | None = Field(None, ge=1, description="LSH bands; derived from `threshold` when null.")
     rows: int | None = Field(None, ge=1, description="LSH rows per band; derived from `threshold` when null.")
     max_bucket: int = Field(100, ge=2, description="Pairs taken from one LSH bucket at most (large buckets are capped, not dropped).")

@@ -128,7 +128,10 @@ def match(prepared: Prepared, config: Config, timings: Timings, progress: Progre
         unique = np.array(sorted(first_with_hash.values()), dtype=np.int64)
         near = config.near_copy
         bands, rows = lsh_params(near.threshold, near.num_perm, near.bands, near.rows)
-        pairs = unique[candidate_pairs(band_keys(signatures[unique], bands, rows), near.max_bucket)] if n else np.empty((0, 2), np.int64)
+        keys = band_keys(signatures[unique], bands, rows)
+        if near.lede_words:  # one more "band": the opening words, which truncated copies keep
+            keys = np.column_stack([keys, np.array([sketches[i].lede_hash for i in unique], dtype=np.uint64)])
+        pairs = unique[candidate_pairs(keys, near.max_bucket)] if n else np.empty((0, 2), np.int64)
         near_edges = exact_edges + verify_near_copies(pairs, sketches, published, config)
         group = cluster(near_edges, [], config.story.min_link_fraction, n).group
         advance(1)
@@ -235,6 +238,7 @@ def _sketch_settings(config: Config) -> dict[str, Any]:
         "shingle_words": config.near_copy.shingle_words,
         "num_perm": config.near_copy.num_perm,
         "seed": config.near_copy.seed,
+        "lede_words": config.near_copy.lede_words,
         "paraphrase_num_perm": config.paraphrase.num_perm,
         "fingerprint_terms": config.paraphrase.fingerprint_terms,
     }

@@ -26,6 +26,8 @@ from dedup.shingle import hash_tokens, shingle_hashes, tokenize
 class Sketch:
     words: int
     text_hash: int
+    lede_hash: int
+    """Hash of the first ``near_copy.lede_words`` words: truncated copies keep the lede."""
     shingles: np.ndarray
     facts: Facts
 
@@ -51,6 +53,7 @@ def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
             Sketch(
                 words=len(token_hashes),
                 text_hash=xxhash.xxh3_64_intdigest(token_hashes.tobytes()),
+                lede_hash=xxhash.xxh3_64_intdigest(token_hashes[: near.lede_words].tobytes()),
                 shingles=shingle_hashes(token_hashes, near.shingle_words),
                 facts=facts,
             )

@@ -89,7 +89,7 @@ def load_state(directory: Path) -> State:
             ),
             text=row["text"],
             sketch=Sketch(
-                words=row["words"], text_hash=row["text_hash"], shingles=np.asarray(row["shingles"], dtype=np.uint32),
+                words=row["words"], text_hash=row["text_hash"], lede_hash=row["lede_hash"], shingles=np.asarray(row["shingles"], dtype=np.uint32),
                 facts=_facts_from(row["numbers"], row["names"], row["salient"]),
             ),
             run=row["run"],
@@ -133,6 +133,7 @@ def save_state(directory: Path, state: State) -> None:
             "seen_at": [d.seen_at for d in documents],
             "words": [d.sketch.words for d in documents],
             "text_hash": [d.sketch.text_hash for d in documents],
+            "lede_hash": [d.sketch.lede_hash for d in documents],
             "shingles": [d.sketch.shingles for d in documents],
             "numbers": [sorted(d.sketch.facts.numbers) for d in documents],
             "names": [sorted(d.sketch.facts.names) for d in documents],
@@ -143,7 +144,7 @@ def save_state(directory: Path, state: State) -> None:
         },
         schema_overrides={
             "record": pl.Int64, "published": pl.Datetime("us", "UTC"), "seen_at": pl.Datetime("us", "UTC"),
-            "flags": pl.List(pl.String), "text_hash": pl.UInt64, "shingles": pl.List(pl.UInt32),
+            "flags": pl.List(pl.String), "text_hash": pl.UInt64, "lede_hash": pl.UInt64, "shingles": pl.List(pl.UInt32),
             "numbers": pl.List(pl.String), "names": pl.List(pl.String), "salient": pl.List(pl.String),
             "signature": pl.Array(pl.UInt32, num_perm), "fact_signature": pl.Array(pl.UInt32, fact_perm),
             "url": pl.String, "source": pl.String,

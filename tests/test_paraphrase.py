@@ -1,0 +1,79 @@
+"""Rewrites of one story join one cluster; same-topic stories do not."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import polars as pl
+import pytest
+from corpus import SEEDS, clusters_of, copy_seeds, run, wikiref, write_jsonl
+from typer.testing import CliRunner
+
+from dedup.cli import app
+
+TOPICS = ("malaysia.airlines.flight", "michelle.obama", "ParisAttacks2015", "premier.league", "samsung.galaxy.s5")
+
+
+def test_dedup_run_seeds_gives_one_cluster_of_all_five(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", str(SEEDS), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    documents = pl.read_parquet(tmp_path / "r" / "documents.parquet")
+    assert documents.height == 5
+    assert documents["cluster_id"].n_unique() == 1
+    assert sorted(documents["match"].to_list()) == ["canonical"] + ["paraphrase"] * 4
+
+
+def _background() -> list[dict]:
+    """The 220 real articles plus copies of them: exact, truncated, lightly edited."""
+    records = []
+    for n, (doc_id, text) in enumerate(sorted(wikiref().items())):
+        records.append({"id": doc_id, "text": text})
+        records.append({"id": f"{doc_id}/copy", "text": text})
+        paragraphs = [p for p in text.split("\n") if p.strip()]
+        if n % 2 == 0 and len(paragraphs) > 6:
+            records.append({"id": f"{doc_id}/truncated", "text": "\n".join(paragraphs[: len(paragraphs) // 2])})
+        if n % 3 == 0:
+            records.append({"id": f"{doc_id}/edited", "text": re.sub(r"\bsaid\b", "stated", text)})
+    return records
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    feed = tmp_path_factory.mktemp("feed")
+    write_jsonl(feed / "background.jsonl", _background())
+    copy_seeds(feed)
+    return run(feed, tmp_path_factory.mktemp("out"))
+
+
+def test_seeds_stay_one_cluster_in_a_background_of_real_articles(mixed: pl.DataFrame) -> None:
+    cluster = clusters_of(mixed)
+    assert sum(1 for d in cluster if d.startswith("wikiref/")) >= 500
+    seed_clusters = {c for d, c in cluster.items() if d.startswith("seeds/")}
+    assert len(seed_clusters) == 1
+    assert sorted(d for d, c in cluster.items() if c in seed_clusters) == sorted(f"seeds/{p.name}" for p in SEEDS.iterdir())
+
+
+def test_copies_of_background_articles_join_their_original(mixed: pl.DataFrame) -> None:
+    cluster = clusters_of(mixed)
+    copies = [d for d in cluster if d.startswith("wikiref/") and d.count("/") == 2]
+    assert len(copies) > 300
+    assert all(cluster[d] == cluster[d.rsplit("/", 1)[0]] for d in copies)
+
+
+def test_same_topic_articles_do_not_collapse(mixed: pl.DataFrame) -> None:
+    cluster = clusters_of(mixed)
+    per_topic: dict[str, set[str]] = defaultdict(set)
+    originals: dict[str, int] = defaultdict(int)
+    for doc_id, c in cluster.items():
+        if doc_id.startswith("wikiref/") and doc_id.count("/") == 1:
+            name = doc_id.removeprefix("wikiref/")
+            for topic in TOPICS:
+                if name.startswith(topic):
+                    per_topic[topic].add(c)
+                    originals[topic] += 1
+    assert set(per_topic) == set(TOPICS)
+    for topic in TOPICS:
+        assert originals[topic] >= 35
+        assert len(per_topic[topic]) >= 0.66 * originals[topic], topic
