@@ -45,10 +45,10 @@ class _Log:
         if self.json_lines:
             print(json.dumps({"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "event": name, **fields}, default=str), file=sys.stderr, flush=True)
         else:
-            console.print(message, highlight=False)
+            console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     def fail(self, code: int, name: str, message: str) -> typer.Exit:
-        self.event(name, f"[bold red]error:[/] {message}", error=message, exit_code=code)
+        self.event(name, f"error: {message}", error=message, exit_code=code)
         return typer.Exit(code)
 
 

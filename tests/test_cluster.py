@@ -1,0 +1,47 @@
+"""Clustering guards against chaining; ids stay stable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dedup.cluster import cluster, cluster_id_for, name_stories, near_copy_groups
+from dedup.verify import Edge
+
+
+def test_a_chain_does_not_pull_in_a_document_unlike_the_leader() -> None:
+    edges = [Edge(0, 1, "near-copy", 0.8), Edge(1, 2, "near-copy", 0.8)]  # A~B, B~C, A≁C
+    group = near_copy_groups(edges, 3)
+    assert group.tolist() == [0, 0, 2]
+
+
+def test_stories_merge_by_average_linkage_not_single_links() -> None:
+    # groups 0,1,2 fully linked; 3 linked to 2 only: 1 of 3 pairs < 0.5
+    edges = [Edge(0, 1, "paraphrase", 0.5), Edge(0, 2, "paraphrase", 0.5), Edge(1, 2, "paraphrase", 0.5), Edge(2, 3, "paraphrase", 0.5)]
+    result = cluster([], edges, min_link_fraction=0.5, n=4)
+    assert result.story.tolist() == [0, 0, 0, 3]
+    looser = cluster([], edges, min_link_fraction=0.3, n=4)
+    assert looser.story.tolist() == [0, 0, 0, 0]
+
+
+def test_near_copies_share_a_group_inside_the_story() -> None:
+    near = [Edge(0, 1, "near-copy", 0.9)]
+    para = [Edge(0, 2, "paraphrase", 0.6)]
+    result = cluster(near, para, min_link_fraction=0.5, n=3)
+    assert result.group.tolist() == [0, 0, 2]
+    assert result.story.tolist() == [0, 0, 0]
+
+
+def test_story_ids_are_inherited_by_majority_and_new_ones_derive_from_the_founder() -> None:
+    story = np.array([0, 0, 0, 3, 3])
+    founders = [(1, "b", 0), (1, "a", 0), (2, "c", 0), (2, "d", 0), (2, "e", 0)]
+    ids = ["x1", "x2", "x3", "x4", "x5"]
+    names = name_stories(story, founders, ids, ["old", "old", None, None, None])
+    assert names == {0: "old", 3: cluster_id_for("x4")}
+    fresh = name_stories(story, founders, ids, [None] * 5)
+    assert fresh[0] == cluster_id_for("x2")  # first run seen, then path: "a" < "b"
+
+
+def test_a_split_story_keeps_its_id_on_one_side_only() -> None:
+    story = np.array([0, 0, 2, 2, 2])
+    names = name_stories(story, [(1, str(i), 0) for i in range(5)], [f"d{i}" for i in range(5)], ["s", "s", "s", "s", "s"])
+    assert names[0] == "s" and names[2] != "s"

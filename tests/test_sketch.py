@@ -1,0 +1,79 @@
+"""Shingles, MinHash signatures (datasketch-compatible) and LSH parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+from dedup.lsh import band_keys, candidate_pairs, lsh_params
+from dedup.minhash import SCHEME, MinHasher
+from dedup.shingle import hash_tokens, shingle_hashes, tokenize
+
+TEXT = "Meta is pumping $14.3 billion into Scale AI, and will hold a 49% stake, a Scale AI spokesperson said on Thursday."
+
+
+def test_tokens_keep_numbers_whole_and_fold_case() -> None:
+    assert tokenize("Meta's $14.3 BILLION, 1,500 staff") == ["meta's", "14.3", "billion", "1,500", "staff"]
+
+
+def test_shingles_are_word_trigrams_order_sensitive() -> None:
+    a = shingle_hashes(hash_tokens(tokenize("a b c d")), 3)
+    b = shingle_hashes(hash_tokens(tokenize("d c b a")), 3)
+    assert len(a) == 2 and len(b) == 2
+    assert set(a.tolist()).isdisjoint(b.tolist())
+    assert len(shingle_hashes(hash_tokens(["only", "two"]), 3)) == 1
+
+
+def test_signatures_equal_datasketch_minhash_on_the_same_elements() -> None:
+    shingles = shingle_hashes(hash_tokens(tokenize(TEXT)), 3)
+    ours = MinHasher(num_perm=128, seed=7).signatures([shingles, shingles[:5], np.empty(0, np.uint32)])
+    theirs = MinHash(num_perm=128, seed=7, hashfunc=lambda h: h, scheme=SCHEME)
+    theirs.update_batch(shingles.tolist())
+    assert np.array_equal(ours[0], theirs.hashvalues)
+    few = MinHash(num_perm=128, seed=7, hashfunc=lambda h: h, scheme=SCHEME)
+    few.update_batch(shingles[:5].tolist())
+    assert np.array_equal(ours[1], few.hashvalues)
+    assert np.array_equal(ours[2], MinHash(num_perm=128, seed=7, scheme=SCHEME).hashvalues)
+
+
+def test_a_lean_minhash_built_from_ours_works_in_datasketch() -> None:
+    texts = [TEXT, TEXT.replace("Thursday", "Friday"), "An unrelated story about the weather in Lisbon this weekend."]
+    sets = [shingle_hashes(hash_tokens(tokenize(t)), 3) for t in texts]
+    signatures = MinHasher(128, 1).signatures(sets)
+    lean = [LeanMinHash(seed=1, hashvalues=s, scheme=SCHEME) for s in signatures]
+    true_jaccard = len(np.intersect1d(sets[0], sets[1])) / len(np.union1d(sets[0], sets[1]))
+    assert lean[0].jaccard(lean[1]) == pytest.approx(true_jaccard, abs=0.15)
+    index = MinHashLSH(threshold=0.5, num_perm=128)
+    index.insert("a", lean[0])
+    index.insert("c", lean[2])
+    assert index.query(lean[1]) == ["a"]
+    buffer = bytearray(lean[0].bytesize())
+    lean[0].serialize(buffer)
+    assert LeanMinHash.deserialize(buffer) == lean[0]
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7, 0.9])
+def test_bands_and_rows_are_those_datasketch_derives(threshold: float) -> None:
+    index = MinHashLSH(threshold=threshold, num_perm=128)
+    assert lsh_params(threshold, 128) == (index.b, index.r)
+
+
+def test_explicit_bands_and_rows_override_and_are_checked() -> None:
+    assert lsh_params(0.5, 128, bands=16, rows=8) == (16, 8)
+    with pytest.raises(ValueError, match="exceeds num_perm"):
+        lsh_params(0.5, 128, bands=20, rows=8)
+
+
+def test_candidates_come_from_shared_bands_only() -> None:
+    signatures = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [7, 7, 3, 4], [5, 6, 8, 8]], dtype=np.uint32)
+    pairs = candidate_pairs(band_keys(signatures, bands=2, rows=2), max_bucket=10)
+    assert pairs.tolist() == [[0, 1], [0, 2]]
+    only_new = candidate_pairs(band_keys(signatures, 2, 2), 10, only=np.array([False, False, True, False]))
+    assert only_new.tolist() == [[0, 2]]
+
+
+def test_a_large_bucket_is_capped_not_dropped() -> None:
+    signatures = np.ones((6, 2), dtype=np.uint32)
+    pairs = candidate_pairs(band_keys(signatures, 1, 2), max_bucket=3)
+    assert pairs.tolist() == [[0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [1, 2]]
