@@ -13,13 +13,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from wordfreq import zipf_frequency
 
-NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+# patterns open with the character they need, so the (slow) lookbehind runs only there
+NUMBER = re.compile(r"\d(?<![\w.]\d)\d*(?:[.,]\d+)*")
 _MAX_ZIPF = 8.0  # above the Zipf value of the commonest English word ("the": 7.7)
-NAME = re.compile(r"(?<![\w'])[A-Z][\w'-]*\w|(?<![\w'])[A-Z](?![\w'])")
+# a capitalised word after a space that follows anything but a sentence end
+NAME_INSIDE_SENTENCE = re.compile(r"[A-Z](?<=[^.!?:\s\"'(\[] [A-Z])(?:[\w'-]*\w)?")
 
 
 def _number_key(raw: str) -> str:
@@ -37,33 +40,28 @@ class Facts:
     """The most telling names and numbers (the paraphrase fingerprint)."""
 
 
-def _is_sentence_start(text: str, position: int) -> bool:
-    """Whether the word at ``position`` opens a sentence (or a line)."""
-    before = text[:position].rstrip(" \"'([")
-    return not before or before[-1] in ".!?:\n"
+@lru_cache(maxsize=1 << 18)
+def rarity(term: str) -> float:
+    """How rare ``term`` is in English: 8 minus its Zipf frequency (wordfreq)."""
+    return _MAX_ZIPF - zipf_frequency(term, "en")
+
+
+def _name_key(word: str) -> str:
+    return word.casefold().removesuffix("'s")
 
 
 def extract_facts(text: str, salient_terms: int) -> Facts:
     """Numbers (thousands separators dropped) and names, case-folded, from
     normalised text (case kept).
 
-    A name is a capitalised word that is not a stopword and appears at least
-    once inside a sentence ("Droege", not a sentence-opening "Furthermore").
-    The salient terms rank names and numbers by count times rarity in English
-    (wordfreq's Zipf scale), so "Droege" and "14.3" outrank "CEO" and "2025".
+    A name is a capitalised word, not a stopword, inside a sentence
+    ("Droege", not a sentence-opening "Furthermore"); names are counted where
+    they stand inside sentences. The salient terms rank names and numbers by
+    count times ``rarity``, so "Droege" and "14.3" outrank "CEO" and "2025".
     """
     numbers = Counter(_number_key(m) for m in NUMBER.findall(text))
-    names: Counter[str] = Counter()
-    inside_sentence: set[str] = set()
-    for match in NAME.finditer(text):
-        word = match.group().casefold().removesuffix("'s")
-        if word in ENGLISH_STOP_WORDS or len(word) < 2:
-            continue
-        names[word] += 1
-        if not _is_sentence_start(text, match.start()):
-            inside_sentence.add(word)
-    names = Counter({w: n for w, n in names.items() if w in inside_sentence})
-    weighted = {term: count * (_MAX_ZIPF - zipf_frequency(term, "en")) for term, count in (names + numbers).items()}
+    names = Counter(key for key in map(_name_key, NAME_INSIDE_SENTENCE.findall(text)) if len(key) > 1 and key not in ENGLISH_STOP_WORDS)
+    weighted = {term: count * rarity(term) for term, count in (names + numbers).items()}
     ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))
     return Facts(
         numbers=frozenset(numbers),

@@ -39,6 +39,14 @@ def line_key(line: str) -> int:
     return xxhash.xxh3_64_intdigest(line.casefold().encode("utf-8", "surrogatepass"))
 
 
+_NEVER = r"(?!)"
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    """One case-insensitive regex matching a line that matches any of ``patterns``."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or _NEVER, re.IGNORECASE)
+
+
 class Boilerplate:
     """Removes boilerplate lines from normalised text.
 
@@ -53,8 +61,8 @@ class Boilerplate:
 
     def __init__(self, config: NormaliseConfig, recurring: frozenset[int] = frozenset()) -> None:
         self.config = config
-        self.drop = [re.compile(p, re.IGNORECASE) for p in config.drop_line_patterns]
-        self.cut = [re.compile(p, re.IGNORECASE) for p in config.cut_after_patterns]
+        self.drop = _any_of(config.drop_line_patterns)
+        self.cut = _any_of(config.cut_after_patterns)
         self.recurring = recurring
 
     def short_line_keys(self, text: str) -> set[int]:
@@ -66,13 +74,13 @@ class Boilerplate:
         lines = text.split("\n")
         half = len(lines) // 2
         for index in range(max(half, 1), len(lines)):
-            if any(p.match(lines[index]) for p in self.cut):
+            if self.cut.match(lines[index]):
                 lines = lines[:index]
                 break
         return "\n".join(
             line
             for line in lines
-            if not any(p.match(line) for p in self.drop) and not (self.recurring and line_key(line) in self.recurring)
+            if not self.drop.match(line) and not (self.recurring and line_key(line) in self.recurring)
         )
 
 

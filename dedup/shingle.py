@@ -23,11 +23,25 @@ def tokenize(text: str) -> list[str]:
     return TOKEN.findall(text.casefold())
 
 
+class _TokenHashes(dict[str, int]):
+    """Memo of token -> xxh3-64 (UTF-8): news vocabulary repeats, so most
+    lookups are dictionary hits. Bounded: cleared when it grows past a limit."""
+
+    LIMIT = 2_000_000
+
+    def __missing__(self, token: str) -> int:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[token] = xxhash.xxh3_64_intdigest(token.encode("utf-8", "surrogatepass"))
+        return value
+
+
+_TOKEN_HASHES = _TokenHashes()
+
+
 def hash_tokens(tokens: list[str]) -> np.ndarray:
     """xxh3-64 of each token (UTF-8), as uint64."""
-    return np.fromiter(
-        (xxhash.xxh3_64_intdigest(t.encode("utf-8", "surrogatepass")) for t in tokens), dtype=np.uint64, count=len(tokens)
-    )
+    return np.fromiter(map(_TOKEN_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def fmix64(values: np.ndarray) -> np.ndarray:
