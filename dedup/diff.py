@@ -52,6 +52,9 @@ def diff_texts(canonical: str, variant: str, max_sentences: int) -> VariantDiff:
     """The sentence-level differences of ``variant`` from ``canonical``."""
     old, new = split_sentences(canonical, max_sentences), split_sentences(variant, max_sentences)
     result = VariantDiff(sentences_same=0, sentences_added=[], sentences_removed=[], sentences_changed=[])
+    if old == new:  # exact copies, the commonest variant: nothing to align
+        result["sentences_same"] = len(old)
+        return result
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":

@@ -68,7 +68,7 @@ class Boilerplate:
     def short_line_keys(self, text: str) -> set[int]:
         """Keys of this document's short lines (input to ``recurring_lines``)."""
         limit = self.config.recurring_line_max_words
-        return {line_key(line) for line in text.split("\n") if len(line.split()) <= limit}
+        return {line_key(line) for line in text.split("\n") if line.count(" ") < limit}
 
     def strip(self, text: str) -> str:
         lines = text.split("\n")
@@ -77,10 +77,12 @@ class Boilerplate:
             if self.cut.match(lines[index]):
                 lines = lines[:index]
                 break
+        limit = self.config.recurring_line_max_words
         return "\n".join(
             line
             for line in lines
-            if not self.drop.match(line) and not (self.recurring and line_key(line) in self.recurring)
+            if not self.drop.match(line)
+            and not (self.recurring and line.count(" ") < limit and line_key(line) in self.recurring)
         )
 
 

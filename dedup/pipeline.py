@@ -162,34 +162,35 @@ def build_reports(
     for i, s in enumerate(story.tolist()):
         members.setdefault(s, []).append(i)
     with timings.stage("canonical"):
-        in_clusters = [i for i in range(len(docs)) if len(members[int(story[i])]) > 1]
-        vector_row = {i: k for k, i in enumerate(in_clusters)}
-        vectors = matched.scorer.transform([docs[i].text for i in in_clusters], [docs[i].sketch.facts for i in in_clusters]) if matched.scorer else None
+        canon = story
+        variants = [i for i in range(len(docs)) if canon[i] != i]
+        para_scores: dict[int, float] = {}
+        if matched.scorer is not None and variants:
+            involved = sorted(set(variants) | {int(canon[i]) for i in variants})
+            row = {i: k for k, i in enumerate(involved)}
+            words, facts = matched.scorer.transform([docs[i].text for i in involved], [docs[i].sketch.facts for i in involved])
+            a = np.array([row[int(canon[i])] for i in variants])
+            b = np.array([row[i] for i in variants])
+            para_scores = dict(zip(variants, ParaphraseScorer.score_rows(words[a], facts[a], words[b], facts[b]).tolist()))
         rows: list[tuple[int, str, float, float, float | None]] = []
         for i, doc in enumerate(docs):
-            canon = int(story[i])
-            if canon == i:
+            c = int(canon[i])
+            if c == i:
                 rows.append((i, "canonical", 1.0, 1.0, 1.0))
                 continue
-            similar, jaccard, containment = is_near_copy(docs[canon].sketch, doc.sketch, config)
-            if doc.sketch.text_hash == docs[canon].sketch.text_hash:
+            similar, jaccard, containment = is_near_copy(docs[c].sketch, doc.sketch, config)
+            if doc.sketch.text_hash == docs[c].sketch.text_hash:
                 kind = "exact"
-            elif similar or group[i] == group[canon]:
+            elif similar or group[i] == group[c]:
                 kind = "near-copy"
             else:
                 kind = "paraphrase"
-            para = None
-            if vectors is not None:
-                a, b = vector_row[canon], vector_row[i]
-                para = float(ParaphraseScorer.score_rows(vectors[0][a], vectors[1][a], vectors[0][b], vectors[1][b])[0])
-            rows.append((i, kind, jaccard, containment, para))
-    with timings.stage("diff"), progress.task("diffs", len(docs) - len(members)) as advance:
+            rows.append((i, kind, jaccard, containment, para_scores.get(i)))
+    with timings.stage("diff"), progress.task("diffs", len(variants)) as advance:
         diffs = {}
-        for i in range(len(docs)):
-            canon = int(story[i])
-            if canon != i:
-                diffs[i] = diff_texts(docs[canon].text, docs[i].text, config.diff.max_sentences)
-                advance(1)
+        for i in variants:
+            diffs[i] = diff_texts(docs[int(canon[i])].text, docs[i].text, config.diff.max_sentences)
+            advance(1)
     with timings.stage("report"):
         reasons = {s: canonical_reason(docs[s], docs[m[1]] if len(m) > 1 else None, config.canonical) for s, m in members.items()}
         return report.make_reports(docs, group, story, rows, diffs, reasons, cluster_ids, rejections, previous_canonicals)
