@@ -3,11 +3,13 @@
 Rewrites share few word n-grams but keep the story's facts: its names and
 numbers. So the stage works on one document per near-copy group:
 
-1. Candidates: MinHash-LSH over each document's salient facts (its most
-   frequent names and numbers), targeting Jaccard ``paraphrase.lsh_threshold``.
+1. Candidates: MinHash-LSH over each document's salient facts (its names and
+   numbers ranked by count times rarity), targeting Jaccard
+   ``paraphrase.lsh_threshold``.
    No all-pairs comparison.
 2. Score: the geometric mean of two TF-IDF cosines, one over content words
-   and one over facts, with IDF fitted on the documents being clustered.
+   and one over facts, with IDF from the documents being clustered plus a
+   background of ordinary English (``_Weighting``).
    IDF is what tells a story from its topic: words shared by a whole topic
    (thirty articles on one plane crash) weigh little, while the names and
    figures only one story has weigh much. Both cosines must be high; the
