@@ -74,3 +74,8 @@ def diff_texts(canonical: str, variant: str, max_sentences: int) -> VariantDiff:
         result["sentences_removed"].extend(removed)
         result["sentences_added"].extend(added)
     return result
+
+
+def diff_pairs(pairs: list[tuple[str, str]], max_sentences: int) -> list[VariantDiff]:
+    """``diff_texts`` over ``(canonical, variant)`` pairs (a worker's chunk)."""
+    return [diff_texts(canonical, variant, max_sentences) for canonical, variant in pairs]

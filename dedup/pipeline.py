@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -22,15 +23,16 @@ import numpy as np
 from dedup import report
 from dedup.canonical import canonical_reason, preference_key
 from dedup.cluster import cluster, name_stories
-from dedup.config import Config, ConfigError
-from dedup.diff import diff_texts
+from dedup.config import Config, ConfigError, NormaliseConfig
+from dedup.diff import diff_pairs
 from dedup.ingest import list_feed_files, make_ids_unique, read_file
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
 from dedup.paraphrase import ParaphraseScorer, paraphrase_candidates, verify_paraphrases
+from dedup.parallel import map_chunks
 from dedup.progress import Progress
 from dedup.records import Article, Document, Rejection
-from dedup.sketch import sketch_all
+from dedup.sketch import SketchBatch, merge, sketch_texts
 from dedup.state import State, acquire_lock, expire, load_state, save_state, utc_now
 from dedup.verify import Edge, is_near_copy, verify_near_copies
 
@@ -69,6 +71,19 @@ def ingest(files: list[Path], feed_dir: Path, config: Config, progress: Progress
     return articles, rejections
 
 
+def _normalise_chunk(texts: list[str], config: NormaliseConfig) -> list[tuple[str, set[int]]]:
+    """Worker: normalised text and short-line keys of each text."""
+    boilerplate = Boilerplate(config)
+    return [(text, boilerplate.short_line_keys(text)) for text in map(normalise_text, texts)]
+
+
+def _clean_and_sketch(texts: list[str], config: Config, recurring: frozenset[int]) -> tuple[list[str], SketchBatch]:
+    """Worker: boilerplate stripped, then sketched."""
+    boilerplate = Boilerplate(config.normalise, recurring)
+    cleaned = [boilerplate.strip(text) for text in texts]
+    return cleaned, sketch_texts(cleaned, config)
+
+
 def prepare(
     articles: list[Article], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings, run: int, seen_at: datetime
 ) -> tuple[Prepared, list[Rejection]]:
@@ -77,18 +92,25 @@ def prepare(
     ``line_counts`` (short-line key -> documents holding it, over the whole
     window) is updated with these articles before recurring lines are judged.
     """
-    with timings.stage("normalise"):
-        boilerplate = Boilerplate(config.normalise)
-        normalised = [normalise_text(a.text if not a.title or a.text.startswith(a.title) else f"{a.title}\n{a.text}") for a in articles]
-        for text in normalised:
-            line_counts.update(boilerplate.short_line_keys(text))
+    size, processes = config.runtime.chunk_docs, workers(config)
+    with timings.stage("normalise"), progress.task("normalise", len(articles)) as advance:
+        texts = [a.text if not a.title or a.text.startswith(a.title) else f"{a.title}\n{a.text}" for a in articles]
+        normalised: list[str] = []
+        for part in map_chunks(partial(_normalise_chunk, config=config.normalise), texts, size, processes, advance):
+            for text, keys in part:
+                normalised.append(text)
+                line_counts.update(keys)
+        del texts
         recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
-        boilerplate = Boilerplate(config.normalise, recurring)
-        cleaned = [boilerplate.strip(t) for t in normalised]
-    with timings.stage("sketch"), progress.task("sketch", len(cleaned)) as advance:
-        batch = sketch_all(cleaned, config, workers(config), advance)
+    with timings.stage("sketch"), progress.task("sketch", len(normalised)) as advance:
+        parts = map_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), normalised, size, processes, advance)
+        del normalised
+        cleaned = [text for texts_part, _ in parts for text in texts_part]
+        batch = merge([b for _, b in parts], config)
     keep = [i for i, s in enumerate(batch.sketches) if s.words > 0]
     rejections = [Rejection(articles[i].path, articles[i].record, "no words left after boilerplate removal") for i, s in enumerate(batch.sketches) if s.words == 0]
+    for i in keep:  # the raw text is not needed again: keep one copy, the cleaned one
+        articles[i].text = cleaned[i]
     documents = [Document(articles[i], cleaned[i], batch.sketches[i], run, seen_at) for i in keep]
     return Prepared(documents, batch.signatures[keep], batch.fact_signatures[keep]), rejections
 
@@ -187,10 +209,9 @@ def build_reports(
                 kind = "paraphrase"
             rows.append((i, kind, jaccard, containment, para_scores.get(i)))
     with timings.stage("diff"), progress.task("diffs", len(variants)) as advance:
-        diffs = {}
-        for i in variants:
-            diffs[i] = diff_texts(docs[int(canon[i])].text, docs[i].text, config.diff.max_sentences)
-            advance(1)
+        text_pairs = [(docs[int(canon[i])].text, docs[i].text) for i in variants]
+        found = map_chunks(partial(diff_pairs, max_sentences=config.diff.max_sentences), text_pairs, config.runtime.chunk_docs, workers(config), advance)
+        diffs = dict(zip(variants, (d for part in found for d in part)))
     with timings.stage("report"):
         reasons = {s: canonical_reason(docs[s], docs[m[1]] if len(m) > 1 else None, config.canonical) for s, m in members.items()}
         return report.make_reports(docs, group, story, rows, diffs, reasons, cluster_ids, rejections, previous_canonicals)

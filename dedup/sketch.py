@@ -9,8 +9,6 @@ work, so it runs in worker processes, a chunk of documents at a time.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,29 +64,10 @@ def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
     )
 
 
-def sketch_all(texts: list[str], config: Config, workers: int, on_chunk: Callable[[int], None] | None = None) -> SketchBatch:
-    """Sketch every text, ``config.runtime.chunk_docs`` at a time, over ``workers``
-    processes (1: in this process). Order is preserved."""
-    size = config.runtime.chunk_docs
-    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-    results: Iterator[SketchBatch]
-    if workers > 1 and len(chunks) > 1:
-        pool = ProcessPoolExecutor(max_workers=workers)
-        results = pool.map(sketch_texts, chunks, [config] * len(chunks))
-    else:
-        pool = None
-        results = (sketch_texts(chunk, config) for chunk in chunks)
-    parts: list[SketchBatch] = []
-    try:
-        for part in results:
-            parts.append(part)
-            if on_chunk:
-                on_chunk(len(part.sketches))
-    finally:
-        if pool is not None:
-            pool.shutdown()
+def merge(parts: list[SketchBatch], config: Config) -> SketchBatch:
+    """One batch from several, in order."""
     if not parts:
-        parts = [sketch_texts([], config)]
+        return sketch_texts([], config)
     return SketchBatch(
         sketches=[s for p in parts for s in p.sketches],
         signatures=np.concatenate([p.signatures for p in parts]),

@@ -1,0 +1,39 @@
+"""Order-preserving map of a function over chunks of a list, on worker processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def map_chunks(
+    fn: Callable[[list[Item]], Result],
+    items: list[Item],
+    chunk_size: int,
+    workers: int,
+    on_chunk: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """``[fn(chunk) for chunk in chunks of items]``, over ``workers`` processes.
+
+    ``fn`` must be picklable (a module-level function or a ``functools.partial``
+    of one). With one worker or one chunk it runs in this process.
+    ``on_chunk(len(chunk))`` is called as each chunk's result arrives, in order.
+    """
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    results: list[Result] = []
+    if workers > 1 and len(chunks) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for chunk, result in zip(chunks, pool.map(fn, chunks)):
+                results.append(result)
+                if on_chunk:
+                    on_chunk(len(chunk))
+        return results
+    for chunk in chunks:
+        results.append(fn(chunk))
+        if on_chunk:
+            on_chunk(len(chunk))
+    return results
