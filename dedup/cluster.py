@@ -16,6 +16,7 @@ deterministic and the first member of each group and story is its canonical.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -84,27 +85,34 @@ def story_clusters(group: np.ndarray, edges: list[Edge], min_link_fraction: floa
 
 
 def _agglomerate(component: set[int], linked: dict[int, set[int]], min_link_fraction: float) -> dict[int, list[int]]:
-    """Average linkage within one component; stories keyed by their first group."""
-    stories: dict[int, list[int]] = {g: [g] for g in component}
-    story_of = {g: g for g in component}
-    while True:
-        links: dict[tuple[int, int], int] = defaultdict(int)
-        for g in component:
-            for other in linked[g]:
-                a, b = story_of[g], story_of[other]
-                if a < b:
-                    links[(a, b)] += 1
-        best, best_density = None, 0.0
-        for (a, b), count in sorted(links.items()):
-            density = count / (len(stories[a]) * len(stories[b]))
-            if density > best_density:
-                best, best_density = (a, b), density
-        if best is None or best_density < min_link_fraction:
-            return stories
-        keep, gone = best
-        for g in stories.pop(gone):
-            story_of[g] = keep
-            stories[keep].append(g)
+    """Average linkage within one component; stories keyed by their first group.
+
+    Link counts between stories are kept per pair and merged as stories merge;
+    a heap holds candidate merges by density, and entries made stale by a
+    merge are skipped when popped. O(links * log links) for the component.
+    """
+    size = {g: 1 for g in component}
+    members = {g: [g] for g in component}
+    links = {g: {h: 1 for h in linked[g]} for g in component}
+    heap = [(-1.0, a, b) for a in component for b in linked[a] if a < b]
+    heapq.heapify(heap)
+    while heap:
+        negative_density, a, b = heapq.heappop(heap)
+        count = links.get(a, {}).get(b)
+        if count is None or count / (size[a] * size[b]) != -negative_density:
+            continue  # stale: a or b has merged since this entry was pushed
+        if -negative_density < min_link_fraction:
+            break
+        keep, gone = a, b  # a < b: the story keeps its earliest group's key
+        for other, n in links.pop(gone).items():
+            del links[other][gone]
+            if other != keep:
+                links[other][keep] = links[keep][other] = links[keep].get(other, 0) + n
+        size[keep] += size.pop(gone)
+        members[keep] += members.pop(gone)
+        for other, n in links[keep].items():
+            heapq.heappush(heap, (-(n / (size[keep] * size[other])), min(keep, other), max(keep, other)))
+    return members
 
 
 def cluster(near_edges: list[Edge], story_edges: list[Edge], min_link_fraction: float, n: int) -> Clustering:
