@@ -25,9 +25,12 @@ _MAX_ZIPF = 8.0  # above the Zipf value of the commonest English word ("the": 7.
 NAME_INSIDE_SENTENCE = re.compile(r"[A-Z](?<=[^.!?:\s\"'(\[] [A-Z])(?:[\w'-]*\w)?")
 
 
+_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
+
+
 def _number_key(raw: str) -> str:
     """"1,500" and "1500" are one number; "14.3" keeps its point."""
-    if re.fullmatch(r"\d{1,3}(,\d{3})+", raw):
+    if "," in raw and _THOUSANDS.fullmatch(raw):
         return raw.replace(",", "")
     return raw.rstrip(".,")
 

@@ -18,7 +18,7 @@ import numpy as np
 from datasketch import MinHash
 
 SCHEME = "affine32"
-_BLOCK = 2048  # element hashes per vectorised block: keeps the (block x P) temporary in cache
+_DOCS_PER_BLOCK = 64  # documents per vectorised block: keeps the (P x elements) temporary small
 
 
 def fmix32(values: np.ndarray) -> np.ndarray:
@@ -44,17 +44,18 @@ class MinHasher:
         """Signatures of ``sets`` (each an array of uint32 element hashes) as a
         ``(len(sets), num_perm)`` uint32 array. An empty set gives all 2^32-1,
         as an empty datasketch MinHash does."""
-        out = np.full((len(sets), self.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
-        if not sets:
-            return out
-        lengths = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
-        owner = np.repeat(np.arange(len(sets)), lengths)
-        mixed = fmix32(np.concatenate(sets).astype(np.uint32, copy=False))
+        out = np.full((self.num_perm, len(sets)), np.iinfo(np.uint32).max, dtype=np.uint32)
+        filled = np.array([i for i, s in enumerate(sets) if len(s)], dtype=np.int64)
+        if len(filled) == 0:
+            return out.T.copy()
+        lengths = np.array([len(sets[i]) for i in filled], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        mixed = fmix32(np.concatenate([sets[i] for i in filled]).astype(np.uint32, copy=False))
+        a, b = self._a[:, None], self._b[:, None]
         with np.errstate(over="ignore"):
-            for start in range(0, len(mixed), _BLOCK):
-                block = mixed[start : start + _BLOCK, None] * self._a + self._b
-                rows = owner[start : start + _BLOCK]
-                # reduceat over runs of the same owner, then fold into the output
-                cuts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-                np.minimum.at(out, rows[cuts], np.minimum.reduceat(block, cuts, axis=0))
-        return out
+            for first in range(0, len(filled), _DOCS_PER_BLOCK):
+                last = min(first + _DOCS_PER_BLOCK, len(filled))
+                begin, end = starts[first], starts[last - 1] + lengths[last - 1]
+                block = a * mixed[None, begin:end] + b  # (num_perm, elements): rows stay contiguous for reduceat
+                out[:, filled[first:last]] = np.minimum.reduceat(block, starts[first:last] - begin, axis=1)
+        return out.T.copy()
