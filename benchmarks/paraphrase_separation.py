@@ -45,7 +45,7 @@ def main() -> None:
     docs = prepared.documents
     ids = [d.article.doc_id for d in docs]
     is_seed = np.array([i.startswith("seeds/") for i in ids])
-    scorer = ParaphraseScorer([d.text for d in docs], [d.sketch.facts for d in docs])
+    scorer = ParaphraseScorer([d.sketch for d in docs])
     pairs = np.array(list(itertools.combinations(range(len(docs)), 2)))
     scores = scorer.score_pairs(pairs)
     seed_pair = is_seed[pairs[:, 0]] & is_seed[pairs[:, 1]]

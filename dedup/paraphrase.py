@@ -8,8 +8,8 @@ numbers. So the stage works on one document per near-copy group:
    ``paraphrase.lsh_threshold``.
    No all-pairs comparison.
 2. Score: the geometric mean of two TF-IDF cosines, one over content words
-   and one over facts, with IDF from the documents being clustered plus a
-   background of ordinary English (``_Weighting``).
+   and one over facts (``terms.TermVector``), with IDF from the documents
+   being clustered plus a background of ordinary English (``_idf``).
    IDF is what tells a story from its topic: words shared by a whole topic
    (thirty articles on one plane crash) weigh little, while the names and
    figures only one story has weigh much. Both cosines must be high; the
@@ -19,7 +19,7 @@ numbers. So the stage works on one document per near-copy group:
 
 Measured by ``benchmarks/paraphrase_separation.py`` on seeds/ + wikiref220:
 the ten seed pairs (five outlets' rewrites of one wire story) score 0.33 to
-0.51; no seed scores above 0.07 with any background article; 48 of the 24,090
+0.52; no seed scores above 0.07 with any background article; 41 of the 24,090
 pairs of distinct wikiref220 articles reach the default 0.35 (several of them
 two reports of one event), and average linkage keeps those from chaining.
 """
@@ -30,75 +30,63 @@ from datetime import datetime
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
-from wordfreq import word_frequency
 
 from dedup.config import Config
 from dedup.facts import Facts, same_story_possible
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
+from dedup.sketch import Sketch
+from dedup.terms import FEATURES, TermVector
 from dedup.verify import Edge
 
 
-def _fact_terms(facts: Facts) -> list[str]:
-    return sorted(facts.names | facts.numbers)
+BACKGROUND_DOCS = 1000
 
 
-def _background_doc_share(terms: np.ndarray, doc_words: int) -> np.ndarray:
-    """Share of ordinary English documents of ``doc_words`` words expected to
-    contain each term, from its frequency in general English (wordfreq)."""
-    frequency = np.fromiter((word_frequency(t, "en") for t in terms), dtype=np.float64, count=len(terms))
-    return -np.expm1(-frequency * doc_words)
+def _matrix(vectors: list[TermVector], idf: np.ndarray) -> csr_matrix:
+    """Rows of ``tf * idf``, L2-normalised."""
+    lengths = np.array([len(v.columns) for v in vectors], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    columns = np.concatenate([v.columns for v in vectors]) if vectors else np.empty(0, np.uint32)
+    tf = np.concatenate([v.tf for v in vectors]) if vectors else np.empty(0, np.float32)
+    matrix = csr_matrix((tf * idf[columns], columns.astype(np.int64), indptr), shape=(len(vectors), FEATURES), dtype=np.float32)
+    return normalize(matrix)
 
 
-class _Weighting:
-    """TF-IDF where the document frequencies of the feed are added to those of
-    a background of ``BACKGROUND_DOCS`` ordinary English documents.
+def _idf(vectors: list[TermVector]) -> np.ndarray:
+    """IDF where the feed's document frequencies are added to those of a
+    background of ``BACKGROUND_DOCS`` ordinary English documents.
 
     Feed IDF alone fails both ways: in a small feed (five rewrites of one
     story) the story's own names are in every document and weigh least, while
     in a large feed IDF rightly discounts a topic's common words. With the
     background, a term weighs ``ln((1 + B + n) / (1 + B * q + df)) + 1`` for
     ``n`` feed documents, ``df`` of them holding it, and ``q`` its background
-    document share: names rare in English weigh much, and weigh less as more
-    of the feed repeats them.
+    share (``TermVector.background``): names rare in English weigh much, and
+    weigh less as more of the feed repeats them.
     """
-
-    BACKGROUND_DOCS = 1000
-    DOC_WORDS = 400
-
-    def __init__(self, vectorizer: TfidfVectorizer, documents: list) -> None:
-        self.vectorizer = vectorizer
-        counts = vectorizer.fit_transform(documents)
-        terms = vectorizer.get_feature_names_out()
-        df = np.bincount(counts.indices, minlength=len(terms))
-        background = self.BACKGROUND_DOCS * _background_doc_share(terms, self.DOC_WORDS)
-        self.idf = np.log((1 + self.BACKGROUND_DOCS + counts.shape[0]) / (1 + background + df)) + 1
-        self.vectors = self._weigh(counts)
-
-    def _weigh(self, counts: csr_matrix) -> csr_matrix:
-        return normalize(counts.multiply(self.idf).tocsr().astype(np.float32))
-
-    def transform(self, documents: list) -> csr_matrix:
-        return self._weigh(self.vectorizer.transform(documents))
+    columns = np.concatenate([v.columns for v in vectors]) if vectors else np.empty(0, np.uint32)
+    df = np.bincount(columns, minlength=FEATURES).astype(np.float32)
+    background = np.zeros(FEATURES, dtype=np.float32)
+    if vectors:
+        np.maximum.at(background, columns, np.concatenate([v.background for v in vectors]))
+    return (np.log((1 + BACKGROUND_DOCS + len(vectors)) / (1 + BACKGROUND_DOCS * background + df)) + 1).astype(np.float32)
 
 
 class ParaphraseScorer:
-    """Weighted vectors of words and of facts for a set of documents; scores pairs."""
+    """Weighted word and fact vectors of a set of documents; scores pairs.
 
-    def __init__(self, texts: list[str], facts: list[Facts]) -> None:
-        words = TfidfVectorizer(stop_words="english", sublinear_tf=True, use_idf=False, norm=None)
-        fact_terms = TfidfVectorizer(analyzer=_fact_terms, use_idf=False, norm=None)
-        self._words = _Weighting(words, texts) if texts else None
-        self._facts = _Weighting(fact_terms, facts) if facts else None
-        self.word_vectors = self._words.vectors if self._words else csr_matrix((0, 0), dtype=np.float32)
-        self.fact_vectors = self._facts.vectors if self._facts else csr_matrix((0, 0), dtype=np.float32)
+    The weights (IDF) come from the documents given; ``transform`` applies the
+    same weights to others.
+    """
 
-    def transform(self, texts: list[str], facts: list[Facts]) -> tuple[csr_matrix, csr_matrix]:
-        """Vectors of other documents under the same weights."""
-        if not texts or self._words is None or self._facts is None:
-            return csr_matrix((0, self.word_vectors.shape[1]), dtype=np.float32), csr_matrix((0, self.fact_vectors.shape[1]), dtype=np.float32)
-        return self._words.transform(texts), self._facts.transform(facts)
+    def __init__(self, sketches: list[Sketch]) -> None:
+        self._word_idf = _idf([s.words_vector for s in sketches])
+        self._fact_idf = _idf([s.facts_vector for s in sketches])
+        self.word_vectors, self.fact_vectors = self.transform(sketches)
+
+    def transform(self, sketches: list[Sketch]) -> tuple[csr_matrix, csr_matrix]:
+        return _matrix([s.words_vector for s in sketches], self._word_idf), _matrix([s.facts_vector for s in sketches], self._fact_idf)
 
     @staticmethod
     def score_rows(words_a: csr_matrix, facts_a: csr_matrix, words_b: csr_matrix, facts_b: csr_matrix) -> np.ndarray:

@@ -164,7 +164,7 @@ def match(prepared: Prepared, config: Config, timings: Timings, progress: Progre
         with timings.stage("paraphrase"), progress.task("paraphrases", 1) as advance:
             leaders = [i for i in range(n) if group[i] == i]
             leader_facts = [sketches[i].facts for i in leaders]
-            scorer = ParaphraseScorer([docs[i].text for i in leaders], leader_facts)
+            scorer = ParaphraseScorer([sketches[i] for i in leaders])
             leader_pairs = paraphrase_candidates(fact_signatures[leaders], config)
             found = verify_paraphrases(leader_pairs, scorer, leader_facts, [published[i] for i in leaders], config)
             para_edges = [Edge(leaders[e.a], leaders[e.b], e.kind, e.score) for e in found]
@@ -190,7 +190,7 @@ def build_reports(
         if matched.scorer is not None and variants:
             involved = sorted(set(variants) | {int(canon[i]) for i in variants})
             row = {i: k for k, i in enumerate(involved)}
-            words, facts = matched.scorer.transform([docs[i].text for i in involved], [docs[i].sketch.facts for i in involved])
+            words, facts = matched.scorer.transform([docs[i].sketch for i in involved])
             a = np.array([row[int(canon[i])] for i in variants])
             b = np.array([row[i] for i in variants])
             para_scores = dict(zip(variants, ParaphraseScorer.score_rows(words[a], facts[a], words[b], facts[b]).tolist()))

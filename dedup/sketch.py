@@ -1,8 +1,8 @@
 """Sketch: each normalised document becomes a compact matching record.
 
 The record holds the document's distinct shingle hashes (for exact Jaccard and
-containment), a hash of its whole word sequence (exact copies), its facts, and
-the two MinHash signatures: one over shingles (near-copies) and one over its
+containment), a hash of its whole word sequence (exact copies), its facts, its
+term vectors (for the paraphrase score), and the two MinHash signatures: one over shingles (near-copies) and one over its
 salient facts (paraphrase candidates). Sketching is the costly per-document
 work, so it runs in worker processes, a chunk of documents at a time.
 """
@@ -18,6 +18,7 @@ from dedup.config import Config
 from dedup.facts import Facts, extract_facts
 from dedup.minhash import MinHasher
 from dedup.shingle import hash_tokens, shingle_hashes, tokenize
+from dedup.terms import TermVector, content_words, term_vector
 
 
 @dataclass(slots=True)
@@ -28,6 +29,10 @@ class Sketch:
     """Hash of the first ``near_copy.lede_words`` words: truncated copies keep the lede."""
     shingles: np.ndarray
     facts: Facts
+    words_vector: TermVector
+    """Content words, for the paraphrase score."""
+    facts_vector: TermVector
+    """Names and numbers, for the paraphrase score."""
 
 
 @dataclass(slots=True)
@@ -45,7 +50,8 @@ def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
     sketches: list[Sketch] = []
     fact_sets: list[np.ndarray] = []
     for text in texts:
-        token_hashes = hash_tokens(tokenize(text))
+        tokens = tokenize(text)
+        token_hashes = hash_tokens(tokens)
         facts = extract_facts(text, para.fingerprint_terms)
         sketches.append(
             Sketch(
@@ -54,6 +60,8 @@ def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
                 lede_hash=xxhash.xxh3_64_intdigest(token_hashes[: near.lede_words].tobytes()),
                 shingles=shingle_hashes(token_hashes, near.shingle_words),
                 facts=facts,
+                words_vector=term_vector(content_words(tokens)),
+                facts_vector=term_vector(facts.names | facts.numbers),
             )
         )
         fact_sets.append((hash_tokens(list(facts.salient)) >> np.uint64(32)).astype(np.uint32))

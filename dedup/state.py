@@ -29,9 +29,10 @@ from dedup.atomic import current_snapshot, publish
 from dedup.facts import Facts
 from dedup.records import Article, Document, Rejection
 from dedup.sketch import Sketch
+from dedup.terms import TermVector
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class StateLocked(RuntimeError):
@@ -73,6 +74,21 @@ def _facts_from(numbers: list[str], names: list[str], salient: list[str]) -> Fac
     return Facts(numbers=frozenset(numbers), names=frozenset(names), salient=tuple(salient))
 
 
+_VECTOR = pl.Struct({"columns": pl.List(pl.UInt32), "tf": pl.List(pl.Float32), "background": pl.List(pl.Float32)})
+
+
+def _vector_from(row: dict) -> TermVector:
+    return TermVector(
+        columns=np.asarray(row["columns"], dtype=np.uint32),
+        tf=np.asarray(row["tf"], dtype=np.float32),
+        background=np.asarray(row["background"], dtype=np.float32),
+    )
+
+
+def _vector_row(vector: TermVector) -> dict:
+    return {"columns": vector.columns, "tf": vector.tf, "background": vector.background}
+
+
 def load_state(directory: Path) -> State:
     snapshot = current_snapshot(directory)
     if snapshot is None:
@@ -91,6 +107,8 @@ def load_state(directory: Path) -> State:
             sketch=Sketch(
                 words=row["words"], text_hash=row["text_hash"], lede_hash=row["lede_hash"], shingles=np.asarray(row["shingles"], dtype=np.uint32),
                 facts=_facts_from(row["numbers"], row["names"], row["salient"]),
+                words_vector=_vector_from(row["words_vector"]),
+                facts_vector=_vector_from(row["facts_vector"]),
             ),
             run=row["run"],
             seen_at=row["seen_at"],
@@ -138,6 +156,8 @@ def save_state(directory: Path, state: State) -> None:
             "numbers": [sorted(d.sketch.facts.numbers) for d in documents],
             "names": [sorted(d.sketch.facts.names) for d in documents],
             "salient": [list(d.sketch.facts.salient) for d in documents],
+            "words_vector": [_vector_row(d.sketch.words_vector) for d in documents],
+            "facts_vector": [_vector_row(d.sketch.facts_vector) for d in documents],
             "signature": state.signatures,
             "fact_signature": state.fact_signatures,
             "cluster_id": [state.cluster_ids[d.article.doc_id] for d in documents],
@@ -146,6 +166,7 @@ def save_state(directory: Path, state: State) -> None:
             "record": pl.Int64, "published": pl.Datetime("us", "UTC"), "seen_at": pl.Datetime("us", "UTC"),
             "flags": pl.List(pl.String), "text_hash": pl.UInt64, "lede_hash": pl.UInt64, "shingles": pl.List(pl.UInt32),
             "numbers": pl.List(pl.String), "names": pl.List(pl.String), "salient": pl.List(pl.String),
+            "words_vector": _VECTOR, "facts_vector": _VECTOR,
             "signature": pl.Array(pl.UInt32, num_perm), "fact_signature": pl.Array(pl.UInt32, fact_perm),
             "url": pl.String, "source": pl.String,
         },  # fmt: skip
