@@ -48,11 +48,11 @@ def _word_change(canonical: str, variant: str) -> ChangedSentence | None:
     return ChangedSentence(canonical=canonical, variant=variant, words_removed=removed, words_added=added)
 
 
-def diff_texts(canonical: str, variant: str, max_sentences: int) -> VariantDiff:
-    """The sentence-level differences of ``variant`` from ``canonical``."""
-    old, new = split_sentences(canonical, max_sentences), split_sentences(variant, max_sentences)
+def diff_sentences(old: list[str], variant: str, max_sentences: int) -> VariantDiff:
+    """The sentence-level differences of ``variant`` from a canonical already split into ``old``."""
     result = VariantDiff(sentences_same=0, sentences_added=[], sentences_removed=[], sentences_changed=[])
-    if old == new:  # exact copies, the commonest variant: nothing to align
+    new = split_sentences(variant, max_sentences)
+    if old == new:
         result["sentences_same"] = len(old)
         return result
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
@@ -77,5 +77,18 @@ def diff_texts(canonical: str, variant: str, max_sentences: int) -> VariantDiff:
 
 
 def diff_pairs(pairs: list[tuple[str, str]], max_sentences: int) -> list[VariantDiff]:
-    """``diff_texts`` over ``(canonical, variant)`` pairs (a worker's chunk)."""
-    return [diff_texts(canonical, variant, max_sentences) for canonical, variant in pairs]
+    """Differences of each variant from its canonical, for ``(canonical, variant)`` pairs (a worker's chunk).
+
+    Each canonical is split once however many variants it has, and an exact
+    copy (the commonest variant) is not split at all."""
+    split: dict[str, list[str]] = {}
+    diffs = []
+    for canonical, variant in pairs:
+        old = split.get(canonical)
+        if old is None:
+            old = split[canonical] = split_sentences(canonical, max_sentences)
+        if variant == canonical:
+            diffs.append(VariantDiff(sentences_same=len(old), sentences_added=[], sentences_removed=[], sentences_changed=[]))
+        else:
+            diffs.append(diff_sentences(old, variant, max_sentences))
+    return diffs

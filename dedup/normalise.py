@@ -17,20 +17,20 @@ from dedup.config import NormaliseConfig
 
 _CHAR_MAP = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
         "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
         "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None, "\ufeff": None,
     }
 )  # fmt: skip
-_SPACES = re.compile(r"[^\S\n]+")
 
 
 def normalise_text(text: str) -> str:
     """NFKC, straight quotes, ASCII dashes, one space between words, one
     newline between non-empty lines."""
-    text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    if not text.isascii():  # every mapped character is non-ASCII, and NFKC leaves ASCII alone
+        text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP)
+    lines = (" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     return "\n".join(line for line in lines if line)
 
 

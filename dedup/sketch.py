@@ -18,7 +18,7 @@ from dedup.config import Config
 from dedup.facts import Facts, extract_facts
 from dedup.minhash import MinHasher
 from dedup.shingle import hash_tokens, shingle_hashes, tokenize
-from dedup.terms import TermVector, content_words, term_vector
+from dedup.terms import TermVector, content_mask, term_vector
 
 
 @dataclass(slots=True)
@@ -53,6 +53,7 @@ def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
         tokens = tokenize(text)
         token_hashes = hash_tokens(tokens)
         facts = extract_facts(text, para.fingerprint_terms)
+        fact_terms = sorted(facts.names | facts.numbers)
         sketches.append(
             Sketch(
                 words=len(token_hashes),
@@ -60,8 +61,8 @@ def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
                 lede_hash=xxhash.xxh3_64_intdigest(token_hashes[: near.lede_words].tobytes()),
                 shingles=shingle_hashes(token_hashes, near.shingle_words),
                 facts=facts,
-                words_vector=term_vector(content_words(tokens)),
-                facts_vector=term_vector(facts.names | facts.numbers),
+                words_vector=term_vector(tokens, token_hashes, content_mask(token_hashes)),
+                facts_vector=term_vector(fact_terms, hash_tokens(fact_terms)),
             )
         )
         fact_sets.append((hash_tokens(list(facts.salient)) >> np.uint64(32)).astype(np.uint32))
