@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
@@ -35,11 +34,28 @@ class TermVector:
     """float32 share of ordinary English documents expected to hold the term."""
 
 
-@lru_cache(maxsize=1 << 19)
 def background_share(term: str) -> float:
     """Share of ordinary ``BACKGROUND_DOC_WORDS``-word English documents
     expected to hold ``term``, from its frequency in general English."""
     return -math.expm1(-word_frequency(term, "en") * BACKGROUND_DOC_WORDS)
+
+
+class _Shares(dict[int, float]):
+    """Memo of column -> background share (one wordfreq lookup per column); bounded."""
+
+    LIMIT = 2_000_000
+
+    def lookup(self, columns: list[int], terms: list[str]) -> list[float]:
+        shares = list(map(self.get, columns))
+        for k, share in enumerate(shares):
+            if share is None:
+                if len(self) >= self.LIMIT:
+                    self.clear()
+                shares[k] = self[columns[k]] = background_share(terms[k])
+        return shares
+
+
+_SHARES = _Shares()
 
 
 def term_vector(terms: list[str], hashes: np.ndarray, keep: np.ndarray | None = None) -> TermVector:
@@ -47,16 +63,14 @@ def term_vector(terms: list[str], hashes: np.ndarray, keep: np.ndarray | None = 
     the terms at the positions ``keep`` marks."""
     positions = np.flatnonzero(keep) if keep is not None else np.arange(len(terms))
     columns, first, counts = np.unique((hashes[positions] % FEATURES).astype(np.uint32), return_index=True, return_counts=True)
-    return TermVector(
-        columns=columns,
-        tf=(1 + np.log(counts)).astype(np.float32),
-        background=np.fromiter((background_share(terms[i]) for i in positions[first].tolist()), dtype=np.float32, count=len(first)),
-    )
+    shares = _SHARES.lookup(columns.tolist(), [terms[i] for i in positions[first].tolist()])
+    return TermVector(columns=columns, tf=(1 + np.log(counts)).astype(np.float32), background=np.array(shares, dtype=np.float32))
 
 
-_STOP_HASHES = hash_tokens(sorted(ENGLISH_STOP_WORDS))
+_STOP_HASHES = np.sort(hash_tokens(sorted(ENGLISH_STOP_WORDS)))
 
 
 def content_mask(token_hashes: np.ndarray) -> np.ndarray:
     """Which tokens carry content: not English stopwords."""
-    return ~np.isin(token_hashes, _STOP_HASHES)
+    found = np.minimum(np.searchsorted(_STOP_HASHES, token_hashes), len(_STOP_HASHES) - 1)
+    return _STOP_HASHES[found] != token_hashes
