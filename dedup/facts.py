@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
+import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from wordfreq import zipf_frequency
+
+from dedup.shingle import hash_tokens
 
 # patterns open with the character they need, so the (slow) lookbehind runs only there
 NUMBER = re.compile(r"\d(?<![\w.]\d)\d*(?:[.,]\d+)*")
@@ -37,10 +40,24 @@ def _number_key(raw: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    numbers: frozenset[str]
-    names: frozenset[str]
-    salient: tuple[str, ...]
+    """A document's numbers and names, kept as sorted distinct xxh3-64 hashes
+    (compact: every document in the window holds one)."""
+
+    numbers: np.ndarray
+    names: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class FactTerms:
+    """The numbers and names of one document as text, while it is sketched."""
+
+    numbers: list[str]
+    names: list[str]
+    salient: list[str]
     """The most telling names and numbers (the paraphrase fingerprint)."""
+
+    def facts(self) -> Facts:
+        return Facts(numbers=np.unique(hash_tokens(self.numbers)), names=np.unique(hash_tokens(self.names)))
 
 
 @lru_cache(maxsize=1 << 18)
@@ -53,7 +70,7 @@ def _name_key(word: str) -> str:
     return word.casefold().removesuffix("'s")
 
 
-def extract_facts(text: str, salient_terms: int) -> Facts:
+def extract_facts(text: str, salient_terms: int) -> FactTerms:
     """Numbers (thousands separators dropped) and names, case-folded, from
     normalised text (case kept).
 
@@ -66,18 +83,15 @@ def extract_facts(text: str, salient_terms: int) -> Facts:
     names = Counter(key for key in map(_name_key, NAME_INSIDE_SENTENCE.findall(text)) if len(key) > 1 and key not in ENGLISH_STOP_WORDS)
     weighted = {term: count * rarity(term) for term, count in (names + numbers).items()}
     ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))
-    return Facts(
-        numbers=frozenset(numbers),
-        names=frozenset(names),
-        salient=tuple(term for term, _ in ranked[:salient_terms]),
-    )
+    return FactTerms(numbers=sorted(numbers), names=sorted(names), salient=[term for term, _ in ranked[:salient_terms]])
 
 
-def overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    """|a & b| / min(|a|, |b|): a summary keeps few of the facts but adds none."""
-    if not a or not b:
+def overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """|a & b| / min(|a|, |b|) of two sorted distinct hash arrays: a summary
+    keeps few of the facts but adds none."""
+    if len(a) == 0 or len(b) == 0:
         return 0.0
-    return len(a & b) / min(len(a), len(b))
+    return len(np.intersect1d(a, b, assume_unique=True)) / min(len(a), len(b))
 
 
 def same_story_possible(
@@ -99,10 +113,10 @@ def same_story_possible(
     when ``undated_needs_numbers`` (near-copies, where a changed figure is the
     only difference between template stories); otherwise yes.
     """
-    numbers_ok = not a.numbers or not b.numbers or overlap(a.numbers, b.numbers) >= min_agreement
+    numbers_ok = len(a.numbers) == 0 or len(b.numbers) == 0 or overlap(a.numbers, b.numbers) >= min_agreement
     if published_a is None or published_b is None:
         return numbers_ok or not undated_needs_numbers
     if abs((published_a - published_b).total_seconds()) <= window_hours * 3600:
         return True
-    names_ok = not a.names or not b.names or overlap(a.names, b.names) >= min_agreement
+    names_ok = len(a.names) == 0 or len(b.names) == 0 or overlap(a.names, b.names) >= min_agreement
     return numbers_ok and names_ok

@@ -52,20 +52,20 @@ def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
     for text in texts:
         tokens = tokenize(text)
         token_hashes = hash_tokens(tokens)
-        facts = extract_facts(text, para.fingerprint_terms)
-        fact_terms = sorted(facts.names | facts.numbers)
+        fact_terms = extract_facts(text, para.fingerprint_terms)
+        all_facts = fact_terms.names + fact_terms.numbers
         sketches.append(
             Sketch(
                 words=len(token_hashes),
                 text_hash=xxhash.xxh3_64_intdigest(token_hashes.tobytes()),
                 lede_hash=xxhash.xxh3_64_intdigest(token_hashes[: near.lede_words].tobytes()),
                 shingles=shingle_hashes(token_hashes, near.shingle_words),
-                facts=facts,
+                facts=fact_terms.facts(),
                 words_vector=term_vector(tokens, token_hashes, content_mask(token_hashes)),
-                facts_vector=term_vector(fact_terms, hash_tokens(fact_terms)),
+                facts_vector=term_vector(all_facts, hash_tokens(all_facts)),
             )
         )
-        fact_sets.append((hash_tokens(list(facts.salient)) >> np.uint64(32)).astype(np.uint32))
+        fact_sets.append((hash_tokens(fact_terms.salient) >> np.uint64(32)).astype(np.uint32))
     return SketchBatch(
         sketches=sketches,
         signatures=MinHasher(near.num_perm, near.seed).signatures([s.shingles for s in sketches]),

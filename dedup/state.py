@@ -32,7 +32,7 @@ from dedup.sketch import Sketch
 from dedup.terms import TermVector
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 class StateLocked(RuntimeError):
@@ -70,8 +70,8 @@ class State:
     """Rejections of the files read so far (dropped when a file is read again)."""
 
 
-def _facts_from(numbers: list[str], names: list[str], salient: list[str]) -> Facts:
-    return Facts(numbers=frozenset(numbers), names=frozenset(names), salient=tuple(salient))
+def _facts_from(numbers: list[int], names: list[int]) -> Facts:
+    return Facts(numbers=np.asarray(numbers, dtype=np.uint64), names=np.asarray(names, dtype=np.uint64))
 
 
 _VECTOR = pl.Struct({"columns": pl.List(pl.UInt32), "tf": pl.List(pl.Float32), "background": pl.List(pl.Float32)})
@@ -106,7 +106,7 @@ def load_state(directory: Path) -> State:
             text=row["text"],
             sketch=Sketch(
                 words=row["words"], text_hash=row["text_hash"], lede_hash=row["lede_hash"], shingles=np.asarray(row["shingles"], dtype=np.uint32),
-                facts=_facts_from(row["numbers"], row["names"], row["salient"]),
+                facts=_facts_from(row["numbers"], row["names"]),
                 words_vector=_vector_from(row["words_vector"]),
                 facts_vector=_vector_from(row["facts_vector"]),
             ),
@@ -153,9 +153,8 @@ def save_state(directory: Path, state: State) -> None:
             "text_hash": [d.sketch.text_hash for d in documents],
             "lede_hash": [d.sketch.lede_hash for d in documents],
             "shingles": [d.sketch.shingles for d in documents],
-            "numbers": [sorted(d.sketch.facts.numbers) for d in documents],
-            "names": [sorted(d.sketch.facts.names) for d in documents],
-            "salient": [list(d.sketch.facts.salient) for d in documents],
+            "numbers": [d.sketch.facts.numbers for d in documents],
+            "names": [d.sketch.facts.names for d in documents],
             "words_vector": [_vector_row(d.sketch.words_vector) for d in documents],
             "facts_vector": [_vector_row(d.sketch.facts_vector) for d in documents],
             "signature": state.signatures,
@@ -165,7 +164,7 @@ def save_state(directory: Path, state: State) -> None:
         schema_overrides={
             "record": pl.Int64, "published": pl.Datetime("us", "UTC"), "seen_at": pl.Datetime("us", "UTC"),
             "flags": pl.List(pl.String), "text_hash": pl.UInt64, "lede_hash": pl.UInt64, "shingles": pl.List(pl.UInt32),
-            "numbers": pl.List(pl.String), "names": pl.List(pl.String), "salient": pl.List(pl.String),
+            "numbers": pl.List(pl.UInt64), "names": pl.List(pl.UInt64),
             "words_vector": _VECTOR, "facts_vector": _VECTOR,
             "signature": pl.Array(pl.UInt32, num_perm), "fact_signature": pl.Array(pl.UInt32, fact_perm),
             "url": pl.String, "source": pl.String,
