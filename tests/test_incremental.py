@@ -1,0 +1,170 @@
+"""Scheduled runs: incremental state, stable ids, kill-safety, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+from corpus import clusters_of, run, wikiref, write_jsonl
+from filelock import FileLock
+from typer.testing import CliRunner
+
+from dedup.cli import EXIT_LOCKED, app
+from dedup.config import load_config
+from dedup.state import load_state
+
+ARTICLES = sorted(wikiref().items())
+
+
+def _batches(count: int = 6, per_batch: int = 10) -> list[tuple[str, list[dict]]]:
+    """Files named in arrival order; each brings new stories, copies of them,
+    and truncated copies of stories from the file before."""
+    files = []
+    for b in range(count):
+        fresh = ARTICLES[b * per_batch : (b + 1) * per_batch]
+        day = f"2014-03-{10 + b:02d}"
+        records = []
+        for k, (doc_id, text) in enumerate(fresh):
+            records.append({"id": doc_id, "text": text, "published": f"{day}T08:00:00Z"})
+            if k % 2 == 0:
+                records.append({"id": f"{doc_id}/copy", "text": text, "published": f"{day}T09:00:00Z"})
+        if b:
+            for doc_id, text in ARTICLES[(b - 1) * per_batch : (b - 1) * per_batch + 3]:
+                records.append({"id": f"{doc_id}/late", "text": text[: len(text) // 2], "published": f"{day}T10:00:00Z"})
+        files.append((f"{b + 1:03d}.jsonl", records))
+    return files
+
+
+def test_three_incremental_runs_equal_one_run_over_everything(tmp_path: Path) -> None:
+    files = _batches()
+    for name, records in files:
+        write_jsonl(tmp_path / "all" / name, records)
+    once = run(tmp_path / "all", tmp_path / "out-once")
+    feed = tmp_path / "growing"
+    for first in range(0, len(files), 2):
+        for name, records in files[first : first + 2]:
+            write_jsonl(feed / name, records)
+        batched = run(feed, tmp_path / "out-batched", state_dir=tmp_path / "state")
+    assert clusters_of(batched) == clusters_of(once)  # same partition and the same ids
+    assert batched["cluster_id"].n_unique() < batched.height  # copies did join their stories
+    canonicals = [pl.read_parquet(tmp_path / out / "clusters.parquet").sort("cluster_id").select("cluster_id", "canonical_doc_id") for out in ("out-once", "out-batched")]
+    assert canonicals[0].equals(canonicals[1])
+    info = json.loads((tmp_path / "out-batched" / "run.json").read_text())
+    assert info["run"] == 3 and info["counts"]["files_read"] == 2 and info["counts"]["documents"] == once.height
+
+
+def test_a_story_keeps_its_id_and_reports_a_new_canonical(tmp_path: Path) -> None:
+    doc_id, text = ARTICLES[0]
+    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "repost", "text": text, "published": "2014-03-10T12:00:00Z"}])
+    first = run(tmp_path / "feed", tmp_path / "out", state_dir=tmp_path / "state")
+    write_jsonl(tmp_path / "feed" / "002.jsonl", [{"id": "wire", "text": text, "published": "2014-03-10T06:00:00Z"}])
+    second = run(tmp_path / "feed", tmp_path / "out", state_dir=tmp_path / "state")
+    assert clusters_of(second)["wire"] == clusters_of(second)["repost"] == clusters_of(first)["repost"]
+    cluster = pl.read_parquet(tmp_path / "out" / "clusters.parquet").row(0, named=True)
+    assert cluster["canonical_doc_id"] == "wire"
+    assert cluster["canonical_changed"] is True and cluster["previous_canonical_doc_id"] == "repost"
+
+
+def test_a_changed_file_is_read_again_and_replaces_its_documents(tmp_path: Path) -> None:
+    (_, a), (_, b) = ARTICLES[0], ARTICLES[1]
+    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "x", "text": a}, {"id": "y", "text": b}])
+    run(tmp_path / "feed", tmp_path / "out", state_dir=tmp_path / "state")
+    time.sleep(0.01)
+    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "x", "text": a}])
+    again = run(tmp_path / "feed", tmp_path / "out", state_dir=tmp_path / "state")
+    assert sorted(again["doc_id"].to_list()) == ["x"]
+    assert [d.article.doc_id for d in load_state(tmp_path / "state").documents] == ["x"]
+
+
+def test_retention_drops_stories_older_than_the_window(tmp_path: Path) -> None:
+    (_, old), (_, new) = ARTICLES[0], ARTICLES[1]
+    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "old", "text": old, "published": "2014-03-01T08:00:00Z"}])
+    config = load_config(overrides={"state.retention_days": 3})
+    run(tmp_path / "feed", tmp_path / "out", config, state_dir=tmp_path / "state")
+    write_jsonl(tmp_path / "feed" / "002.jsonl", [{"id": "new", "text": new, "published": "2014-03-10T08:00:00Z"}])
+    later = run(tmp_path / "feed", tmp_path / "out", config, state_dir=tmp_path / "state")
+    assert later["doc_id"].to_list() == ["new"]
+    assert [d.article.doc_id for d in load_state(tmp_path / "state").documents] == ["new"]
+
+
+def test_dry_run_writes_nothing_and_json_log_speaks_json(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "x", "text": ARTICLES[0][1]}])
+    args = ["run", str(tmp_path / "feed"), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"), "--json-log"]
+    result = CliRunner().invoke(app, [*args, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "state").exists()
+    events = [json.loads(line) for line in result.output.splitlines()]
+    assert [e["event"] for e in events] == ["run_started", "run_finished"]
+    assert events[1]["counts"]["documents"] == 1 and events[1]["dry_run"] is True
+
+
+def test_a_second_run_on_a_locked_state_exits_at_once(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "x", "text": ARTICLES[0][1]}])
+    (tmp_path / "state").mkdir()
+    with FileLock(str(tmp_path / "state" / ".lock")):
+        result = CliRunner().invoke(app, ["run", str(tmp_path / "feed"), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state")])
+    assert result.exit_code == EXIT_LOCKED
+    assert "another dedup run holds the lock" in result.output
+    assert not (tmp_path / "out" / "documents.parquet").exists()
+
+
+def _big_feed(feed: Path) -> None:
+    """About 900 documents: long enough that a run takes a few seconds."""
+    records = [{"id": f"{i}/{n}", "text": t} for n in range(4) for i, t in ARTICLES]
+    write_jsonl(feed / "001.jsonl", records)
+
+
+def _cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "dedup", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_runs_at_once_on_one_state_only_one_proceeds(tmp_path: Path) -> None:
+    _big_feed(tmp_path / "feed")
+    args = ("run", str(tmp_path / "feed"), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"), "--workers", "1")
+    first, second = _cli(*args), _cli(*args)
+    codes = sorted([first.wait(timeout=300), second.wait(timeout=300)])
+    assert codes == [0, EXIT_LOCKED]
+    loser = first if first.returncode else second
+    assert "another dedup run holds the lock" in loser.stderr.read()
+
+
+def _read_whole(out: Path, state: Path) -> tuple[pl.DataFrame, int]:
+    documents = pl.read_parquet(out / "documents.parquet")
+    for name in ("clusters", "variants", "rejected"):
+        pl.read_parquet(out / f"{name}.parquet")
+    json.loads((out / "run.json").read_text())
+    return documents, len(load_state(state).documents)
+
+
+@pytest.mark.parametrize("kill_when", ["report_snapshot_appears", "state_snapshot_appears"])
+def test_a_run_killed_while_writing_leaves_the_previous_report_and_state_whole(tmp_path: Path, kill_when: str) -> None:
+    feed, out, state = tmp_path / "feed", tmp_path / "out", tmp_path / "state"
+    _big_feed(feed)
+    args = ("run", str(feed), "--out", str(out), "--state", str(state), "--workers", "1")
+    assert _cli(*args).wait(timeout=300) == 0
+    before, state_before = _read_whole(out, state)
+    write_jsonl(feed / "002.jsonl", [{"id": "late", "text": ARTICLES[0][1]}])
+    watched = (out if kill_when == "report_snapshot_appears" else state) / ".snapshots"
+    existing = set(os.listdir(watched))
+    victim = _cli(*args)
+    deadline = time.monotonic() + 300
+    while set(os.listdir(watched)) == existing and victim.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert victim.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    after, state_after = _read_whole(out, state)  # both read back whole
+    if kill_when == "report_snapshot_appears":
+        assert after.equals(before) and state_after == state_before
+    assert _cli(*args).wait(timeout=300) == 0  # the next run recovers
+    recovered, state_recovered = _read_whole(out, state)
+    assert recovered.height == before.height + 1 == state_recovered
+    assert clusters_of(recovered)["late"] == clusters_of(recovered)[f"{ARTICLES[0][0]}/0"]
+    assert sorted(os.listdir(out / ".snapshots")) == [os.path.basename(os.readlink(out / "current"))]
