@@ -169,7 +169,7 @@ class _Reader:
         if text is None:
             return self.reject(f"record has no text field (looked for: {', '.join(FIELD_NAMES['text'])})", record)
         if not isinstance(text, str):
-            return self.reject(f"text field is a {type(text).__name__}, not a string", record)
+            return self.reject(f"text field is a {_json_type(text)}, not a string", record)
         text = html_to_text(text)
         if len(text.strip()) < self.config.min_text_chars:
             return self.reject("record text is empty", record)
@@ -200,13 +200,16 @@ class _Reader:
 class _JsonLinesReader(_Reader):
     def read(self) -> Iterator[Item]:
         limit = self.config.max_line_bytes
+        records = 0
         with self.open_binary() as fh:
             for number, line in enumerate(_bounded_lines(fh, limit), start=1):
                 if line is None:
+                    records += 1
                     yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number)
                     continue
                 if not line.strip():
                     continue
+                records += 1
                 try:
                     value = json.loads(line.decode("utf-8-sig"))
                 except UnicodeDecodeError:
@@ -216,14 +219,19 @@ class _JsonLinesReader(_Reader):
                     yield self.reject(f"malformed JSON: {exc.msg} at column {exc.colno}", number)
                     continue
                 if not isinstance(value, dict):
-                    yield self.reject(f"JSON line is a {type(value).__name__}, not an article object", number)
+                    yield self.reject(f"JSON line is a {_json_type(value)}, not an article object", number)
                     continue
                 yield self.article(value, number, f"{self.rel}#{number}")
+        if not records:
+            yield self.reject("no records: only blank lines")
 
 
 class _JsonReader(_Reader):
     def read(self) -> Iterator[Item]:
         text = decode_text(self.read_bytes())
+        if text.lstrip().startswith("<"):
+            yield self.reject("not JSON: the file holds HTML or XML (an error page saved as .json?)")
+            return
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -238,9 +246,9 @@ class _JsonReader(_Reader):
                 if isinstance(item, dict):
                     yield self.article(item, index, f"{self.rel}#{index}")
                 else:
-                    yield self.reject(f"array item is a {type(item).__name__}, not an article object", index)
+                    yield self.reject(f"array item is a {_json_type(item)}, not an article object", index)
         else:
-            yield self.reject(f"JSON holds a {type(value).__name__}, not an article or a list of articles")
+            yield self.reject(f"JSON holds a {_json_type(value)}, not an article or a list of articles")
 
 
 class _TextReader(_Reader):
@@ -396,6 +404,11 @@ def _bounded_lines(fh: io.BufferedIOBase, limit: int) -> Iterator[bytes | None]:
             yield None
             continue
         yield line
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _first_present(fields: dict[str, Any], keys: tuple[str, ...]) -> Any:
