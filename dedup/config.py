@@ -85,6 +85,11 @@ class ParaphraseConfig(_Section):
     min_score: float = Field(
         0.35, ge=0, le=1, description="Paraphrase score (geometric mean of the TF-IDF cosines of words and of facts) at or above which two documents tell the same story."
     )
+    strong_score: float = Field(0.6, ge=0, le=1, description="A paraphrase score this high joins two documents without the contrast test.")
+    contrast_rank: int = Field(5, ge=1, description="A document's background level is its this-many-th highest candidate score.")
+    min_contrast: float = Field(
+        2.0, ge=1, description="Below `strong_score`, a pair's score must be this many times the documents' background levels (it stands out from their topic)."
+    )
 
 
 class StoryConfig(_Section):

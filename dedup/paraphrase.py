@@ -14,7 +14,9 @@ numbers. So the stage works on one document per near-copy group:
    (thirty articles on one plane crash) weigh little, while the names and
    figures only one story has weigh much. Both cosines must be high; the
    geometric mean lets neither alone carry a pair.
-3. Facts and time: pairs published further apart than ``story.window_hours``
+3. Contrast: the score must stand out from how alike each document is to
+   its topic (``verify_paraphrases``), unless it is high outright.
+4. Facts and time: pairs published further apart than ``story.window_hours``
    must also agree on names and numbers (``same_story_possible``).
 
 Measured by ``benchmarks/paraphrase_separation.py`` on seeds/ + wikiref220:
@@ -109,16 +111,45 @@ def paraphrase_candidates(fact_signatures: np.ndarray, config: Config) -> np.nda
     return candidate_pairs(band_keys(fact_signatures, bands, rows), config.near_copy.max_bucket)
 
 
+def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) -> np.ndarray:
+    """Each document's ``rank``-th highest score among its candidate pairs (0
+    when it has fewer): how similar it is to its topic, not to its story."""
+    if len(pairs) == 0:
+        return np.zeros(n, dtype=np.float32)
+    ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    values = np.concatenate([scores, scores])
+    order = np.lexsort((-values, ends))
+    ends, values = ends[order], values[order]
+    starts = np.searchsorted(ends, np.arange(n))
+    counts = np.searchsorted(ends, np.arange(n), side="right") - starts
+    levels = np.zeros(n, dtype=np.float32)
+    has = counts >= rank
+    levels[has] = values[starts[has] + rank - 1]
+    return levels
+
+
 def verify_paraphrases(
     pairs: np.ndarray, scorer: ParaphraseScorer, facts: list[Facts], published: list[datetime | None], config: Config
 ) -> list[Edge]:
-    """Verified paraphrase edges among candidate ``pairs`` of the scorer's documents."""
-    story = config.story
+    """Verified paraphrase edges among candidate ``pairs`` of the scorer's documents.
+
+    A pair is a rewrite of one story when its score reaches ``min_score`` and
+    either reaches ``strong_score`` or stands out from both documents' topic:
+    at least ``min_contrast`` times the geometric mean of their background
+    levels (``background_levels``). Thirty articles on one plane crash are
+    all fairly alike, so none stands out; five rewrites of one story stand
+    out from everything else their outlets published.
+    """
+    para, story = config.paraphrase, config.story
     scores = scorer.score_pairs(pairs)
+    levels = background_levels(pairs, scores, len(facts), para.contrast_rank)
     edges = []
     for (i, j), score in zip(pairs.tolist(), scores.tolist()):
-        if score >= config.paraphrase.min_score and same_story_possible(
-            facts[i], facts[j], published[i], published[j], story.window_hours, story.min_fact_agreement, undated_needs_numbers=False
-        ):
+        if score < para.min_score:
+            continue
+        background = float(np.sqrt(levels[i] * levels[j]))
+        if score < para.strong_score and score < para.min_contrast * background:
+            continue
+        if same_story_possible(facts[i], facts[j], published[i], published[j], story.window_hours, story.min_fact_agreement, undated_needs_numbers=False):
             edges.append(Edge(i, j, "paraphrase", score))
     return edges
