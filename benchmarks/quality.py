@@ -3,7 +3,7 @@ of the default configuration on the labelled feed (``labelled_feed.py``), the
 recall of each variant kind, the paraphrase stage's share of the run time, and
 the false merges.
 
-    python benchmarks/quality.py [--out benchmarks/out/quality] [--wikiref DIR] [--set key=value ...]
+    python benchmarks/quality.py [--out benchmarks/out/quality] [--wikiref DIR] [--seed N] [--set key=value ...]
 """
 
 from __future__ import annotations
@@ -52,9 +52,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--wikiref", type=Path, default=DEFAULT_WIKIREF)
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (which variants each article gets)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override key=value")
     args = parser.parse_args()
-    counts = generate(args.out, args.wikiref, seed=7)
+    counts = generate(args.out, args.wikiref, seed=args.seed)
     config = load_config(overrides={k: yaml.safe_load(v) for k, v in (o.split("=", 1) for o in args.overrides)})
     started = time.perf_counter()
     info = run_job(args.out / "feed", args.out / "report", config, SILENT)
