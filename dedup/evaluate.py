@@ -25,16 +25,21 @@ def _pairs(counts: np.ndarray) -> float:
 
 def score_partition(gold: list[str], predicted: list[str]) -> dict[str, float]:
     """Scores of ``predicted`` labels against ``gold`` labels, document by document."""
-    table = contingency_matrix(gold, predicted, sparse=False).astype(np.int64)
-    together = _pairs(table)
-    predicted_pairs = _pairs(table.sum(axis=0))
-    gold_pairs = _pairs(table.sum(axis=1))
+    # sparse: a million documents make a table of a million rows and columns, nearly all empty
+    table = contingency_matrix(gold, predicted, sparse=True).astype(np.int64)
+    cells = table.data
+    gold_sizes = np.asarray(table.sum(axis=1)).ravel()
+    predicted_sizes = np.asarray(table.sum(axis=0)).ravel()
+    together = _pairs(cells)
+    predicted_pairs = _pairs(predicted_sizes)
+    gold_pairs = _pairs(gold_sizes)
     precision = together / predicted_pairs if predicted_pairs else 1.0
     recall = together / gold_pairs if gold_pairs else 1.0
     # B-cubed: each document in cell (g, p) has precision n_gp / |p| and recall n_gp / |g|
-    n = table.sum()
-    b3_precision = float((table**2 / table.sum(axis=0, keepdims=True)).sum() / n)
-    b3_recall = float((table**2 / table.sum(axis=1, keepdims=True)).sum() / n)
+    coo = table.tocoo()
+    n = int(cells.sum())
+    b3_precision = float((coo.data**2 / predicted_sizes[coo.col]).sum() / n)
+    b3_recall = float((coo.data**2 / gold_sizes[coo.row]).sum() / n)
     return {
         "documents": int(n),
         "gold_clusters": int(table.shape[0]),

@@ -70,8 +70,8 @@ def _idf(vectors: list[TermVector]) -> np.ndarray:
     columns = np.concatenate([v.columns for v in vectors]) if vectors else np.empty(0, np.uint32)
     df = np.bincount(columns, minlength=FEATURES).astype(np.float32)
     background = np.zeros(FEATURES, dtype=np.float32)
-    if vectors:
-        np.maximum.at(background, columns, np.concatenate([v.background for v in vectors]))
+    if vectors:  # a term's share is the same in every document (columns shared by two terms: either share)
+        background[columns] = np.concatenate([v.background for v in vectors])
     return (np.log((1 + BACKGROUND_DOCS + len(vectors)) / (1 + BACKGROUND_DOCS * background + df)) + 1).astype(np.float32)
 
 
@@ -93,15 +93,36 @@ class ParaphraseScorer:
     @staticmethod
     def score_rows(words_a: csr_matrix, facts_a: csr_matrix, words_b: csr_matrix, facts_b: csr_matrix) -> np.ndarray:
         """Row-wise paraphrase scores of two equally long stacks of vectors."""
-        word_cos = np.asarray(words_a.multiply(words_b).sum(axis=1)).ravel()
-        fact_cos = np.asarray(facts_a.multiply(facts_b).sum(axis=1)).ravel()
-        return np.sqrt(np.clip(word_cos, 0, 1) * np.clip(fact_cos, 0, 1))
+        return _geometric_mean(_row_dots(words_a, words_b), _row_dots(facts_a, facts_b))
 
-    def score_pairs(self, pairs: np.ndarray) -> np.ndarray:
-        if len(pairs) == 0:
-            return np.empty(0, dtype=np.float32)
-        i, j = pairs[:, 0], pairs[:, 1]
-        return self.score_rows(self.word_vectors[i], self.fact_vectors[i], self.word_vectors[j], self.fact_vectors[j])
+    def fact_cosines(self, pairs: np.ndarray) -> np.ndarray:
+        """Cosine of the fact vectors of each pair (cheap: documents have few facts)."""
+        return _blocked_dots(self.fact_vectors, pairs)
+
+    def score_pairs(self, pairs: np.ndarray, fact_cosines: np.ndarray | None = None) -> np.ndarray:
+        """Paraphrase score of each pair (rows ``(i, j)`` of the scorer's documents)."""
+        facts = self.fact_cosines(pairs) if fact_cosines is None else fact_cosines
+        return _geometric_mean(_blocked_dots(self.word_vectors, pairs), facts)
+
+
+PAIRS_PER_BLOCK = 50_000  # bounds the rows copied at once (a pair copies two documents' vectors)
+
+
+def _row_dots(a: csr_matrix, b: csr_matrix) -> np.ndarray:
+    return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float32).ravel()
+
+
+def _blocked_dots(vectors: csr_matrix, pairs: np.ndarray) -> np.ndarray:
+    """Dot products of the rows of each pair, a block of pairs at a time."""
+    out = np.zeros(len(pairs), dtype=np.float32)
+    for start in range(0, len(pairs), PAIRS_PER_BLOCK):
+        block = pairs[start : start + PAIRS_PER_BLOCK]
+        out[start : start + len(block)] = _row_dots(vectors[block[:, 0]], vectors[block[:, 1]])
+    return out
+
+
+def _geometric_mean(word_cosines: np.ndarray, fact_cosines: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.clip(word_cosines, 0, 1) * np.clip(fact_cosines, 0, 1))
 
 
 def paraphrase_candidates(fact_signatures: np.ndarray, config: Config) -> np.ndarray:
@@ -141,12 +162,21 @@ def verify_paraphrases(
     out from everything else their outlets published.
     """
     para, story = config.paraphrase, config.story
-    scores = scorer.score_pairs(pairs)
-    levels = background_levels(pairs, scores, len(facts), para.contrast_rank)
+    n = len(facts)
+    # A score is at most the square root of its fact cosine, so most pairs are
+    # ruled out by the cheap fact cosine alone. Word cosines are computed for
+    # every pair touching a document that may still get an edge: that gives
+    # those documents their exact background levels (the others' don't matter).
+    fact_cosines = scorer.fact_cosines(pairs)
+    possible = pairs[fact_cosines >= 0.999 * para.min_score**2]  # margin for rounding
+    involved = np.zeros(n, dtype=bool)
+    involved[possible.ravel()] = True
+    needed = involved[pairs[:, 0]] | involved[pairs[:, 1]]
+    pairs = pairs[needed]
+    scores = scorer.score_pairs(pairs, fact_cosines[needed])
+    levels = background_levels(pairs, scores, n, para.contrast_rank)
     edges = []
-    for (i, j), score in zip(pairs.tolist(), scores.tolist()):
-        if score < para.min_score:
-            continue
+    for (i, j), score in zip(pairs[scores >= para.min_score].tolist(), scores[scores >= para.min_score].tolist()):
         background = float(np.sqrt(levels[i] * levels[j]))
         if score < para.strong_score and score < para.min_contrast * background:
             continue
