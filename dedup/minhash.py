@@ -44,13 +44,20 @@ class MinHasher:
         """Signatures of ``sets`` (each an array of uint32 element hashes) as a
         ``(len(sets), num_perm)`` uint32 array. An empty set gives all 2^32-1,
         as an empty datasketch MinHash does."""
-        out = np.full((self.num_perm, len(sets)), np.iinfo(np.uint32).max, dtype=np.uint32)
-        filled = np.array([i for i, s in enumerate(sets) if len(s)], dtype=np.int64)
+        lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+        values = np.concatenate(sets) if sets else np.empty(0, np.uint32)
+        return self.signatures_of(values, np.concatenate([[0], np.cumsum(lengths)]))
+
+    def signatures_of(self, values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """``signatures`` of the sets ``values[offsets[i]:offsets[i + 1]]``."""
+        n = len(offsets) - 1
+        out = np.full((self.num_perm, n), np.iinfo(np.uint32).max, dtype=np.uint32)
+        lengths = np.diff(offsets)
+        filled = np.flatnonzero(lengths)
         if len(filled) == 0:
             return out.T.copy()
-        lengths = np.array([len(sets[i]) for i in filled], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        mixed = fmix32(np.concatenate([sets[i] for i in filled]).astype(np.uint32, copy=False))
+        lengths, starts = lengths[filled], offsets[filled] - offsets[filled[0]]
+        mixed = fmix32(values[offsets[filled[0]] : offsets[filled[-1] + 1]].astype(np.uint32, copy=False))
         a, b = self._a[:, None], self._b[:, None]
         with np.errstate(over="ignore"):
             for first in range(0, len(filled), _DOCS_PER_BLOCK):

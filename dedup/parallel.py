@@ -19,10 +19,14 @@ def map_chunks(
 ) -> list[Result]:
     """``[fn(chunk) for chunk in chunks of items]``, over ``workers`` processes.
 
+    Chunks hold at most ``chunk_size`` items, evened out over the workers.
     ``fn`` must be picklable (a module-level function or a ``functools.partial``
     of one). With one worker or one chunk it runs in this process.
     ``on_chunk(len(chunk))`` is called as each chunk's result arrives, in order.
     """
+    if workers > 1:  # as many chunks per worker, so that none waits for another's last chunk
+        rounds = -(-len(items) // (workers * chunk_size))
+        chunk_size = max(1, -(-len(items) // (workers * rounds))) if items else chunk_size
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     results: list[Result] = []
     if workers > 1 and len(chunks) > 1:

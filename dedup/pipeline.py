@@ -32,7 +32,7 @@ from dedup.paraphrase import ParaphraseScorer, paraphrase_candidates, verify_par
 from dedup.parallel import map_chunks
 from dedup.progress import Progress
 from dedup.records import Article, Document, Rejection
-from dedup.sketch import SketchBatch, merge, sketch_texts
+from dedup.sketch import PackedSketches, sketch_texts
 from dedup.state import State, acquire_lock, expire, load_state, save_state, utc_now
 from dedup.verify import Edge, is_near_copy, verify_near_copies
 
@@ -77,7 +77,7 @@ def _normalise_chunk(texts: list[str], config: NormaliseConfig) -> list[tuple[st
     return [(text, boilerplate.short_line_keys(text)) for text in map(normalise_text, texts)]
 
 
-def _clean_and_sketch(texts: list[str], config: Config, recurring: frozenset[int]) -> tuple[list[str], SketchBatch]:
+def _clean_and_sketch(texts: list[str], config: Config, recurring: frozenset[int]) -> tuple[list[str], PackedSketches]:
     """Worker: boilerplate stripped, then sketched."""
     boilerplate = Boilerplate(config.normalise, recurring)
     cleaned = [boilerplate.strip(text) for text in texts]
@@ -106,13 +106,15 @@ def prepare(
         parts = map_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), normalised, size, processes, advance)
         del normalised
         cleaned = [text for texts_part, _ in parts for text in texts_part]
-        batch = merge([b for _, b in parts], config)
-    keep = [i for i, s in enumerate(batch.sketches) if s.words > 0]
-    rejections = [Rejection(articles[i].path, articles[i].record, "no words left after boilerplate removal") for i, s in enumerate(batch.sketches) if s.words == 0]
+        sketches = [sketch for _, packed in parts for sketch in packed.unpack()]
+        signatures = np.concatenate([packed.signatures for _, packed in parts]) if parts else np.empty((0, config.near_copy.num_perm), np.uint32)
+        fact_signatures = np.concatenate([packed.fact_signatures for _, packed in parts]) if parts else np.empty((0, config.paraphrase.num_perm), np.uint32)
+    keep = [i for i, s in enumerate(sketches) if s.words > 0]
+    rejections = [Rejection(articles[i].path, articles[i].record, "no words left after boilerplate removal") for i, s in enumerate(sketches) if s.words == 0]
     for i in keep:  # the raw text is not needed again: keep one copy, the cleaned one
         articles[i].text = cleaned[i]
-    documents = [Document(articles[i], cleaned[i], batch.sketches[i], run, seen_at) for i in keep]
-    return Prepared(documents, batch.signatures[keep], batch.fact_signatures[keep]), rejections
+    documents = [Document(articles[i], cleaned[i], sketches[i], run, seen_at) for i in keep]
+    return Prepared(documents, signatures[keep], fact_signatures[keep]), rejections
 
 
 def workers(config: Config) -> int:

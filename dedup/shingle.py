@@ -53,17 +53,20 @@ def fmix64(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(33))
 
 
+def shingle_values(token_hashes: np.ndarray, k: int) -> np.ndarray:
+    """The 32-bit hash of the ``k``-gram at each position (``n - k + 1`` of them)."""
+    combined = np.zeros(max(len(token_hashes) - k + 1, 0), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for offset in range(k):
+            combined += token_hashes[offset : len(combined) + offset] * _MULTIPLIERS[offset]
+        return (fmix64(combined) >> np.uint64(32)).astype(np.uint32)
+
+
 def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
     """Sorted, distinct 32-bit hashes of the word ``k``-grams.
 
     A document shorter than ``k`` words gives one shingle of all its words.
     """
-    n = len(token_hashes)
-    if n == 0:
+    if len(token_hashes) == 0:
         return np.empty(0, dtype=np.uint32)
-    width = min(k, n)
-    combined = np.zeros(n - width + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for offset in range(width):
-            combined += token_hashes[offset : n - width + 1 + offset] * _MULTIPLIERS[offset]
-        return np.unique((fmix64(combined) >> np.uint64(32)).astype(np.uint32))
+    return np.unique(shingle_values(token_hashes, min(k, len(token_hashes))))

@@ -10,6 +10,7 @@ work, so it runs in worker processes, a chunk of documents at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import xxhash
@@ -17,8 +18,8 @@ import xxhash
 from dedup.config import Config
 from dedup.facts import Facts, extract_facts
 from dedup.minhash import MinHasher
-from dedup.shingle import hash_tokens, shingle_hashes, tokenize
-from dedup.terms import TermVector, content_mask, term_vector
+from dedup.shingle import hash_tokens, shingle_hashes, shingle_values, tokenize
+from dedup.terms import FEATURES, TermVector, background_shares, content_mask
 
 
 @dataclass(slots=True)
@@ -36,49 +37,177 @@ class Sketch:
 
 
 @dataclass(slots=True)
-class SketchBatch:
-    sketches: list[Sketch]
+class Ragged:
+    """Variable-length rows in one flat array: row ``i`` is ``values[offsets[i]:offsets[i + 1]]``.
+
+    Moves many small arrays between processes, and to and from disk, as two."""
+
+    values: np.ndarray
+    offsets: np.ndarray
+
+    def row(self, i: int) -> np.ndarray:
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
+
+    @staticmethod
+    def of(rows: list[np.ndarray], dtype: type) -> Ragged:
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        values = np.concatenate(rows).astype(dtype, copy=False) if rows else np.empty(0, dtype)
+        return Ragged(values, np.concatenate([[0], np.cumsum(lengths)]))
+
+
+@dataclass(slots=True)
+class PackedSketches:
+    """The sketches of many documents as flat arrays (row ``i``: document ``i``)."""
+
+    words: np.ndarray
+    text_hash: np.ndarray
+    lede_hash: np.ndarray
+    shingles: Ragged
+    numbers: Ragged
+    names: Ragged
+    word_columns: Ragged
+    word_tf: np.ndarray
+    word_background: np.ndarray
+    fact_columns: Ragged
+    fact_tf: np.ndarray
+    fact_background: np.ndarray
     signatures: np.ndarray
     """(n, near_copy.num_perm) uint32 MinHash signatures of the shingle sets."""
     fact_signatures: np.ndarray
     """(n, paraphrase.num_perm) uint32 MinHash signatures of the salient facts."""
 
-
-def sketch_texts(texts: list[str], config: Config) -> SketchBatch:
-    """Sketch normalised texts (one chunk, in one process)."""
-    near, para = config.near_copy, config.paraphrase
-    sketches: list[Sketch] = []
-    fact_sets: list[np.ndarray] = []
-    for text in texts:
-        tokens = tokenize(text)
-        token_hashes = hash_tokens(tokens)
-        fact_terms = extract_facts(text, para.fingerprint_terms)
-        all_facts = fact_terms.names + fact_terms.numbers
-        sketches.append(
-            Sketch(
-                words=len(token_hashes),
-                text_hash=xxhash.xxh3_64_intdigest(token_hashes.tobytes()),
-                lede_hash=xxhash.xxh3_64_intdigest(token_hashes[: near.lede_words].tobytes()),
-                shingles=shingle_hashes(token_hashes, near.shingle_words),
-                facts=fact_terms.facts(),
-                words_vector=term_vector(tokens, token_hashes, content_mask(token_hashes)),
-                facts_vector=term_vector(all_facts, hash_tokens(all_facts)),
+    def unpack(self) -> list[Sketch]:
+        """One ``Sketch`` per document, its arrays views into these."""
+        sketches = []
+        for i, (words, text_hash, lede_hash) in enumerate(zip(self.words.tolist(), self.text_hash.tolist(), self.lede_hash.tolist())):
+            w, f = slice(self.word_columns.offsets[i], self.word_columns.offsets[i + 1]), slice(self.fact_columns.offsets[i], self.fact_columns.offsets[i + 1])
+            sketches.append(
+                Sketch(
+                    words=words,
+                    text_hash=text_hash,
+                    lede_hash=lede_hash,
+                    shingles=self.shingles.row(i),
+                    facts=Facts(numbers=self.numbers.row(i), names=self.names.row(i)),
+                    words_vector=TermVector(self.word_columns.values[w], self.word_tf[w], self.word_background[w]),
+                    facts_vector=TermVector(self.fact_columns.values[f], self.fact_tf[f], self.fact_background[f]),
+                )
             )
+        return sketches
+
+    @staticmethod
+    def pack(sketches: list[Sketch], signatures: np.ndarray, fact_signatures: np.ndarray) -> PackedSketches:
+        """The inverse of ``unpack``."""
+        words_vectors, facts_vectors = [s.words_vector for s in sketches], [s.facts_vector for s in sketches]
+        return PackedSketches(
+            words=np.array([s.words for s in sketches], dtype=np.int64),
+            text_hash=np.array([s.text_hash for s in sketches], dtype=np.uint64),
+            lede_hash=np.array([s.lede_hash for s in sketches], dtype=np.uint64),
+            shingles=Ragged.of([s.shingles for s in sketches], np.uint32),
+            numbers=Ragged.of([s.facts.numbers for s in sketches], np.uint64),
+            names=Ragged.of([s.facts.names for s in sketches], np.uint64),
+            word_columns=Ragged.of([v.columns for v in words_vectors], np.uint32),
+            word_tf=_flat([v.tf for v in words_vectors]),
+            word_background=_flat([v.background for v in words_vectors]),
+            fact_columns=Ragged.of([v.columns for v in facts_vectors], np.uint32),
+            fact_tf=_flat([v.tf for v in facts_vectors]),
+            fact_background=_flat([v.background for v in facts_vectors]),
+            signatures=signatures,
+            fact_signatures=fact_signatures,
         )
-        fact_sets.append((hash_tokens(fact_terms.salient) >> np.uint64(32)).astype(np.uint32))
-    return SketchBatch(
-        sketches=sketches,
-        signatures=MinHasher(near.num_perm, near.seed).signatures([s.shingles for s in sketches]),
-        fact_signatures=MinHasher(para.num_perm, near.seed).signatures(fact_sets),
+
+
+def _flat(rows: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(rows).astype(np.float32, copy=False) if rows else np.empty(0, np.float32)
+
+
+def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
+    """Sketch normalised texts (one chunk, in one process).
+
+    The per-document steps that need text (tokens, facts) run document by
+    document; the rest runs once over the chunk's concatenated token hashes,
+    each value keyed by its document, which spares thousands of small numpy
+    calls. Shingles are those ``shingle_hashes`` gives each document alone.
+    """
+    near, para = config.near_copy, config.paraphrase
+    tokens = [tokenize(text) for text in texts]
+    facts = [extract_facts(text, para.fingerprint_terms) for text in texts]
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    hashes = hash_tokens(list(chain.from_iterable(tokens)))
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    doc_of_token = np.repeat(np.arange(len(texts)), lengths)
+    text_hash = [xxhash.xxh3_64_intdigest(hashes[a:b].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    lede_hash = [xxhash.xxh3_64_intdigest(hashes[a : min(a + near.lede_words, b)].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+    shingles = _chunk_shingles(hashes, offsets, near.shingle_words)
+    content = content_mask(hashes)
+    all_tokens = list(chain.from_iterable(tokens))
+    word_columns, word_tf, word_background = _chunk_term_vectors(doc_of_token[content], hashes[content], [all_tokens[i] for i in np.flatnonzero(content).tolist()], len(texts))
+    fact_lists = [f.names + f.numbers for f in facts]
+    fact_terms = list(chain.from_iterable(fact_lists))
+    fact_doc = np.repeat(np.arange(len(texts)), [len(f) for f in fact_lists])
+    fact_columns, fact_tf, fact_background = _chunk_term_vectors(fact_doc, hash_tokens(fact_terms), fact_terms, len(texts))
+    salient = [(hash_tokens(f.salient) >> np.uint64(32)).astype(np.uint32) for f in facts]
+    return PackedSketches(
+        words=lengths,
+        text_hash=np.array(text_hash, dtype=np.uint64),
+        lede_hash=np.array(lede_hash, dtype=np.uint64),
+        shingles=shingles,
+        numbers=_grouped_unique_hashes([f.numbers for f in facts]),
+        names=_grouped_unique_hashes([f.names for f in facts]),
+        word_columns=word_columns,
+        word_tf=word_tf,
+        word_background=word_background,
+        fact_columns=fact_columns,
+        fact_tf=fact_tf,
+        fact_background=fact_background,
+        signatures=MinHasher(near.num_perm, near.seed).signatures_of(shingles.values, shingles.offsets),
+        fact_signatures=MinHasher(para.num_perm, near.seed).signatures(salient),
     )
 
 
-def merge(parts: list[SketchBatch], config: Config) -> SketchBatch:
-    """One batch from several, in order."""
-    if not parts:
-        return sketch_texts([], config)
-    return SketchBatch(
-        sketches=[s for p in parts for s in p.sketches],
-        signatures=np.concatenate([p.signatures for p in parts]),
-        fact_signatures=np.concatenate([p.fact_signatures for p in parts]),
-    )
+def _group_unique(doc_of: np.ndarray, values: np.ndarray, n: int, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``values`` (< 2**bits) of each document, ascending: (values,
+    offsets, counts, index of each one's first occurrence)."""
+    keys = (doc_of.astype(np.uint64) << np.uint64(bits)) | values.astype(np.uint64)
+    unique, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    doc = (unique >> np.uint64(bits)).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=n))])
+    return unique & np.uint64((1 << bits) - 1), offsets, counts, first
+
+
+def _chunk_shingles(hashes: np.ndarray, offsets: np.ndarray, k: int) -> Ragged:
+    """``shingle_hashes`` of every document, from the chunk's token hashes."""
+    n = len(offsets) - 1
+    lengths = np.diff(offsets)
+    rows: dict[int, np.ndarray] = {i: shingle_hashes(hashes[offsets[i] : offsets[i + 1]], k) for i in np.flatnonzero(lengths < k).tolist()}
+    values = shingle_values(hashes, k)
+    starts = np.arange(len(values))
+    doc = np.searchsorted(offsets, starts, side="right") - 1
+    whole = starts + k <= offsets[doc + 1]  # the shingle lies inside one document
+    values, doc = values[whole], doc[whole]
+    unique, long_offsets, _, _ = _group_unique(doc, values, n, 32)
+    if not rows:
+        return Ragged(unique.astype(np.uint32), long_offsets)
+    return Ragged.of([rows[i] if i in rows else unique[long_offsets[i] : long_offsets[i + 1]] for i in range(n)], np.uint32)
+
+
+def _chunk_term_vectors(doc_of: np.ndarray, hashes: np.ndarray, terms: list[str], n: int) -> tuple[Ragged, np.ndarray, np.ndarray]:
+    """The ``TermVector`` of every document's terms (``terms[k]`` has hash
+    ``hashes[k]`` and belongs to document ``doc_of[k]``): its columns, the
+    sublinear counts and the background shares, each row's in one flat array."""
+    columns, offsets, counts, first = _group_unique(doc_of, hashes % np.uint64(FEATURES), n, 32)
+    columns = columns.astype(np.uint32)
+    distinct, where = np.unique(columns, return_index=True)  # two terms in one column (rare): the first one's share
+    shares = background_shares([terms[i] for i in first[where].tolist()])
+    background = np.array(shares, dtype=np.float32)[np.searchsorted(distinct, columns)]
+    return Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background
+
+
+def _grouped_unique_hashes(groups: list[list[str]]) -> Ragged:
+    """``np.unique(hash_tokens(group))`` of each group."""
+    lengths = [len(g) for g in groups]
+    hashes = hash_tokens(list(chain.from_iterable(groups)))
+    doc = np.repeat(np.arange(len(groups)), lengths)
+    order = np.lexsort((hashes, doc))
+    hashes, doc = hashes[order], doc[order]
+    keep = np.r_[True, (hashes[1:] != hashes[:-1]) | (doc[1:] != doc[:-1])] if len(hashes) else np.empty(0, bool)
+    return Ragged(hashes[keep], np.concatenate([[0], np.cumsum(np.bincount(doc[keep], minlength=len(groups)))]))

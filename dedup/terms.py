@@ -40,31 +40,24 @@ def background_share(term: str) -> float:
     return -math.expm1(-word_frequency(term, "en") * BACKGROUND_DOC_WORDS)
 
 
-class _Shares(dict[int, float]):
-    """Memo of column -> background share (one wordfreq lookup per column); bounded."""
+class _Shares(dict[str, float]):
+    """Memo of term -> background share (one wordfreq lookup per term); bounded."""
 
     LIMIT = 2_000_000
 
-    def lookup(self, columns: list[int], terms: list[str]) -> list[float]:
-        shares = list(map(self.get, columns))
-        for k, share in enumerate(shares):
-            if share is None:
-                if len(self) >= self.LIMIT:
-                    self.clear()
-                shares[k] = self[columns[k]] = background_share(terms[k])
-        return shares
+    def __missing__(self, term: str) -> float:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        share = self[term] = background_share(term)
+        return share
 
 
 _SHARES = _Shares()
 
 
-def term_vector(terms: list[str], hashes: np.ndarray, keep: np.ndarray | None = None) -> TermVector:
-    """The vector of the bag ``terms`` (with their xxh3-64 ``hashes``), or of
-    the terms at the positions ``keep`` marks."""
-    positions = np.flatnonzero(keep) if keep is not None else np.arange(len(terms))
-    columns, first, counts = np.unique((hashes[positions] % FEATURES).astype(np.uint32), return_index=True, return_counts=True)
-    shares = _SHARES.lookup(columns.tolist(), [terms[i] for i in positions[first].tolist()])
-    return TermVector(columns=columns, tf=(1 + np.log(counts)).astype(np.float32), background=np.array(shares, dtype=np.float32))
+def background_shares(terms: list[str]) -> list[float]:
+    """``background_share`` of each term, memoised."""
+    return list(map(_SHARES.__getitem__, terms))
 
 
 _STOP_HASHES = np.sort(hash_tokens(sorted(ENGLISH_STOP_WORDS)))

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from corpus import wikiref
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
+from dedup.config import load_config
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.minhash import SCHEME, MinHasher
+from dedup.normalise import normalise_text
 from dedup.shingle import hash_tokens, shingle_hashes, tokenize
+from dedup.sketch import sketch_texts
 
 TEXT = "Meta is pumping $14.3 billion into Scale AI, and will hold a 49% stake, a Scale AI spokesperson said on Thursday."
 
@@ -77,3 +81,25 @@ def test_a_large_bucket_is_capped_not_dropped() -> None:
     signatures = np.ones((6, 2), dtype=np.uint32)
     pairs = candidate_pairs(band_keys(signatures, 1, 2), max_bucket=3)
     assert pairs.tolist() == [[0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [1, 2]]
+
+
+def test_a_chunk_sketches_each_document_as_if_it_were_alone() -> None:
+    config = load_config()
+    texts = [normalise_text(t) for t in list(wikiref().values())[:40]] + ["two words", "", TEXT]
+    together = sketch_texts(texts, config)
+    alone = [sketch_texts([t], config) for t in texts]
+    assert np.array_equal(together.signatures, np.concatenate([a.signatures for a in alone]))
+    assert np.array_equal(together.fact_signatures, np.concatenate([a.fact_signatures for a in alone]))
+    for row, (one, single) in enumerate(zip(together.unpack(), (a.unpack()[0] for a in alone))):
+        assert (one.words, one.text_hash, one.lede_hash) == (single.words, single.text_hash, single.lede_hash), row
+        assert np.array_equal(one.shingles, shingle_hashes(hash_tokens(tokenize(texts[row])), 3))
+        for mine, theirs in [
+            (one.facts.numbers, single.facts.numbers),
+            (one.facts.names, single.facts.names),
+            (one.words_vector.columns, single.words_vector.columns),
+            (one.words_vector.tf, single.words_vector.tf),
+            (one.facts_vector.columns, single.facts_vector.columns),
+            (one.facts_vector.tf, single.facts_vector.tf),
+        ]:
+            assert np.array_equal(mine, theirs), row
+    assert together.unpack()[-2].words == 0
