@@ -9,7 +9,8 @@ work, so it runs in worker processes, a chunk of documents at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from itertools import chain
 
 import numpy as np
@@ -113,6 +114,28 @@ class PackedSketches:
             fact_background=_flat([v.background for v in facts_vectors]),
             signatures=signatures,
             fact_signatures=fact_signatures,
+        )
+
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every array by name (a ragged field ``f`` as ``f.values`` and ``f.offsets``), e.g. for ``np.savez``."""
+        found: dict[str, np.ndarray] = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, Ragged):
+                found[f"{field.name}.values"], found[f"{field.name}.offsets"] = value.values, value.offsets
+            else:
+                found[field.name] = value
+        return found
+
+    @staticmethod
+    def from_arrays(arrays: Mapping[str, np.ndarray]) -> PackedSketches:
+        """The inverse of ``arrays``."""
+        return PackedSketches(
+            **{
+                field.name: Ragged(arrays[f"{field.name}.values"], arrays[f"{field.name}.offsets"]) if f"{field.name}.values" in arrays else arrays[field.name]
+                for field in fields(PackedSketches)
+            }
         )
 
 

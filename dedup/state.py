@@ -26,13 +26,11 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from dedup.atomic import current_snapshot, publish
-from dedup.facts import Facts
 from dedup.records import Article, Document, Rejection
-from dedup.sketch import Sketch
-from dedup.terms import TermVector
+from dedup.sketch import PackedSketches
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 class StateLocked(RuntimeError):
@@ -70,25 +68,6 @@ class State:
     """Rejections of the files read so far (dropped when a file is read again)."""
 
 
-def _facts_from(numbers: list[int], names: list[int]) -> Facts:
-    return Facts(numbers=np.asarray(numbers, dtype=np.uint64), names=np.asarray(names, dtype=np.uint64))
-
-
-_VECTOR = pl.Struct({"columns": pl.List(pl.UInt32), "tf": pl.List(pl.Float32), "background": pl.List(pl.Float32)})
-
-
-def _vector_from(row: dict) -> TermVector:
-    return TermVector(
-        columns=np.asarray(row["columns"], dtype=np.uint32),
-        tf=np.asarray(row["tf"], dtype=np.float32),
-        background=np.asarray(row["background"], dtype=np.float32),
-    )
-
-
-def _vector_row(vector: TermVector) -> dict:
-    return {"columns": vector.columns, "tf": vector.tf, "background": vector.background}
-
-
 def load_state(directory: Path) -> State:
     snapshot = current_snapshot(directory)
     if snapshot is None:
@@ -97,32 +76,21 @@ def load_state(directory: Path) -> State:
     if meta.get("format") != FORMAT_VERSION:
         raise ValueError(f"{snapshot}: state format {meta.get('format')} is not {FORMAT_VERSION}; remove the state directory")
     frame = pl.read_parquet(snapshot / "documents.parquet")
+    with np.load(snapshot / "sketches.npz") as arrays:
+        packed = PackedSketches.from_arrays(dict(arrays))
+    columns = [frame[name].to_list() for name in ("doc_id", "path", "record", "title", "text", "url", "source", "published", "flags", "run", "seen_at")]
     documents = [
-        Document(
-            article=Article(
-                doc_id=row["doc_id"], path=row["path"], record=row["record"], title=row["title"], text=row["text"],
-                url=row["url"], source=row["source"], published=row["published"], flags=list(row["flags"]),
-            ),
-            text=row["text"],
-            sketch=Sketch(
-                words=row["words"], text_hash=row["text_hash"], lede_hash=row["lede_hash"], shingles=np.asarray(row["shingles"], dtype=np.uint32),
-                facts=_facts_from(row["numbers"], row["names"]),
-                words_vector=_vector_from(row["words_vector"]),
-                facts_vector=_vector_from(row["facts_vector"]),
-            ),
-            run=row["run"],
-            seen_at=row["seen_at"],
-        )
-        for row in frame.iter_rows(named=True)
-    ]  # fmt: skip
+        Document(Article(doc_id, path, record, title, text, url, source, published, flags), text, sketch, run, seen_at)
+        for (doc_id, path, record, title, text, url, source, published, flags, run, seen_at), sketch in zip(zip(*columns), packed.unpack())
+    ]
     files = pl.read_parquet(snapshot / "files.parquet")
     lines = pl.read_parquet(snapshot / "lines.parquet")
     rejected = pl.read_parquet(snapshot / "rejected.parquet")
     return State(
         run=meta["run"],
         documents=documents,
-        signatures=frame["signature"].to_numpy().astype(np.uint32).reshape(len(documents), -1),
-        fact_signatures=frame["fact_signature"].to_numpy().astype(np.uint32).reshape(len(documents), -1),
+        signatures=packed.signatures,
+        fact_signatures=packed.fact_signatures,
         cluster_ids=dict(zip(frame["doc_id"].to_list(), frame["cluster_id"].to_list())),
         canonicals=meta["canonicals"],
         files={p: (s, m) for p, s, m in files.iter_rows()},
@@ -134,8 +102,6 @@ def load_state(directory: Path) -> State:
 
 def save_state(directory: Path, state: State) -> None:
     documents = state.documents
-    num_perm = state.signatures.shape[1] if state.signatures is not None else 0
-    fact_perm = state.fact_signatures.shape[1] if state.fact_signatures is not None else 0
     frame = pl.DataFrame(
         {
             "doc_id": [d.article.doc_id for d in documents],
@@ -149,30 +115,18 @@ def save_state(directory: Path, state: State) -> None:
             "flags": [d.article.flags for d in documents],
             "run": [d.run for d in documents],
             "seen_at": [d.seen_at for d in documents],
-            "words": [d.sketch.words for d in documents],
-            "text_hash": [d.sketch.text_hash for d in documents],
-            "lede_hash": [d.sketch.lede_hash for d in documents],
-            "shingles": [d.sketch.shingles for d in documents],
-            "numbers": [d.sketch.facts.numbers for d in documents],
-            "names": [d.sketch.facts.names for d in documents],
-            "words_vector": [_vector_row(d.sketch.words_vector) for d in documents],
-            "facts_vector": [_vector_row(d.sketch.facts_vector) for d in documents],
-            "signature": state.signatures,
-            "fact_signature": state.fact_signatures,
             "cluster_id": [state.cluster_ids[d.article.doc_id] for d in documents],
         },
         schema_overrides={
             "record": pl.Int64, "published": pl.Datetime("us", "UTC"), "seen_at": pl.Datetime("us", "UTC"),
-            "flags": pl.List(pl.String), "text_hash": pl.UInt64, "lede_hash": pl.UInt64, "shingles": pl.List(pl.UInt32),
-            "numbers": pl.List(pl.UInt64), "names": pl.List(pl.UInt64),
-            "words_vector": _VECTOR, "facts_vector": _VECTOR,
-            "signature": pl.Array(pl.UInt32, num_perm), "fact_signature": pl.Array(pl.UInt32, fact_perm),
-            "url": pl.String, "source": pl.String,
+            "flags": pl.List(pl.String), "url": pl.String, "source": pl.String,
         },  # fmt: skip
     )
+    packed = PackedSketches.pack([d.sketch for d in documents], state.signatures, state.fact_signatures)
 
     def write(snapshot: Path) -> None:
         frame.write_parquet(snapshot / "documents.parquet")
+        np.savez(snapshot / "sketches.npz", **packed.arrays())
         pl.DataFrame(
             {"path": list(state.files), "size": [v[0] for v in state.files.values()], "mtime_ns": [v[1] for v in state.files.values()]},
             schema={"path": pl.String, "size": pl.Int64, "mtime_ns": pl.Int64},
