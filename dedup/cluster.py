@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
+from dedup.arrays import distinct
 from dedup.verify import Edge
 
 
@@ -66,7 +67,7 @@ def story_clusters(group: np.ndarray, edges: list[Edge], min_link_fraction: floa
         if ga != gb:
             linked[ga].add(gb)
             linked[gb].add(ga)
-    story_of_group = {int(g): int(g) for g in np.unique(group)}
+    story_of_group = {int(g): int(g) for g in distinct(group)}
     seen: set[int] = set()
     for start in sorted(linked):
         if start in seen:

@@ -19,7 +19,6 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from wordfreq import zipf_frequency
 
-from dedup.shingle import hash_tokens
 
 # patterns open with the character they need, so the (slow) lookbehind runs only there
 NUMBER = re.compile(r"\d(?<![\w.]\d)\d*(?:[.,]\d+)*")
@@ -55,9 +54,6 @@ class FactTerms:
     names: list[str]
     salient: list[str]
     """The most telling names and numbers (the paraphrase fingerprint)."""
-
-    def facts(self) -> Facts:
-        return Facts(numbers=np.unique(hash_tokens(self.numbers)), names=np.unique(hash_tokens(self.names)))
 
 
 @lru_cache(maxsize=1 << 18)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from datasketch.lsh import _optimal_param
 
+from dedup.arrays import distinct
 from dedup.shingle import fmix64
 
 
@@ -73,5 +74,5 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int, only: np.ndarray | None =
     pairs = np.sort(pairs.astype(np.int64), axis=1)
     if only is not None:
         pairs = pairs[only[pairs[:, 0]] | only[pairs[:, 1]]]
-    codes = np.unique(pairs[:, 0] * n + pairs[:, 1])
+    codes = distinct(pairs[:, 0] * n + pairs[:, 1])
     return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)

@@ -163,23 +163,51 @@ def verify_paraphrases(
     """
     para, story = config.paraphrase, config.story
     n = len(facts)
-    # A score is at most the square root of its fact cosine, so most pairs are
-    # ruled out by the cheap fact cosine alone. Word cosines are computed for
-    # every pair touching a document that may still get an edge: that gives
-    # those documents their exact background levels (the others' don't matter).
+    # Word cosines are the costly part, so they are computed only where a
+    # decision needs them. A score is at most the square root of its fact
+    # cosine (the word cosine is at most 1): that rules out most pairs, and
+    # levels taken from such upper bounds are at least the true levels, which
+    # settles most contrast tests. Only the rest need their documents' exact levels.
     fact_cosines = scorer.fact_cosines(pairs)
-    possible = pairs[fact_cosines >= 0.999 * para.min_score**2]  # margin for rounding
-    involved = np.zeros(n, dtype=bool)
-    involved[possible.ravel()] = True
-    needed = involved[pairs[:, 0]] | involved[pairs[:, 1]]
-    pairs = pairs[needed]
-    scores = scorer.score_pairs(pairs, fact_cosines[needed])
-    levels = background_levels(pairs, scores, n, para.contrast_rank)
+    scores = np.sqrt(np.clip(fact_cosines, 0, 1))
+    exact = np.zeros(len(pairs), dtype=bool)
+
+    def score(where: np.ndarray) -> None:
+        where = where[~exact[where]]
+        scores[where] = scorer.score_pairs(pairs[where], fact_cosines[where])
+        exact[where] = True
+
+    score(np.flatnonzero(scores >= 0.999 * para.min_score))  # margin for rounding
+    found = np.flatnonzero(exact & (scores >= para.min_score))
+    weak = found[scores[found] < para.strong_score]
+    upper = _levels_of(_endpoints(pairs[weak], n), pairs, scores, para.contrast_rank)
+    unsure = weak[~_stands_out(scores[weak], pairs[weak], upper, para.min_contrast)]
+    unsure_docs = _endpoints(pairs[unsure], n)
+    score(np.flatnonzero(unsure_docs[pairs[:, 0]] | unsure_docs[pairs[:, 1]]))
+    levels = _levels_of(unsure_docs, pairs, scores, para.contrast_rank)
+    passed = np.ones(len(pairs), dtype=bool)
+    passed[unsure] = _stands_out(scores[unsure], pairs[unsure], levels, para.min_contrast)
     edges = []
-    for (i, j), score in zip(pairs[scores >= para.min_score].tolist(), scores[scores >= para.min_score].tolist()):
-        background = float(np.sqrt(levels[i] * levels[j]))
-        if score < para.strong_score and score < para.min_contrast * background:
-            continue
+    for k in found[passed[found]].tolist():
+        i, j = pairs[k].tolist()
         if same_story_possible(facts[i], facts[j], published[i], published[j], story.window_hours, story.min_fact_agreement, undated_needs_numbers=False):
-            edges.append(Edge(i, j, "paraphrase", score))
+            edges.append(Edge(i, j, "paraphrase", float(scores[k])))
     return edges
+
+
+def _endpoints(pairs: np.ndarray, n: int) -> np.ndarray:
+    """Which of ``n`` documents are in any of ``pairs``."""
+    marked = np.zeros(n, dtype=bool)
+    marked[pairs.ravel()] = True
+    return marked
+
+
+def _levels_of(docs: np.ndarray, pairs: np.ndarray, scores: np.ndarray, rank: int) -> np.ndarray:
+    """``background_levels`` of the marked ``docs`` (exact for them: all their pairs are used)."""
+    mine = docs[pairs[:, 0]] | docs[pairs[:, 1]]
+    return background_levels(pairs[mine], scores[mine], len(docs), rank)
+
+
+def _stands_out(scores: np.ndarray, pairs: np.ndarray, levels: np.ndarray, min_contrast: float) -> np.ndarray:
+    """The contrast test: a score at least ``min_contrast`` times the geometric mean of the pair's levels."""
+    return scores >= min_contrast * np.sqrt(levels[pairs[:, 0]] * levels[pairs[:, 1]]).astype(np.float64)

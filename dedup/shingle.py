@@ -13,6 +13,8 @@ import re
 import numpy as np
 import xxhash
 
+from dedup.arrays import distinct
+
 TOKEN = re.compile(r"\w+(?:[.,']\w+)*")
 _MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
                          0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB], dtype=np.uint64)  # fmt: skip
@@ -69,4 +71,4 @@ def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
     """
     if len(token_hashes) == 0:
         return np.empty(0, dtype=np.uint32)
-    return np.unique(shingle_values(token_hashes, min(k, len(token_hashes))))
+    return distinct(shingle_values(token_hashes, min(k, len(token_hashes))))

@@ -226,7 +226,7 @@ def _chunk_term_vectors(doc_of: np.ndarray, hashes: np.ndarray, terms: list[str]
 
 
 def _grouped_unique_hashes(groups: list[list[str]]) -> Ragged:
-    """``np.unique(hash_tokens(group))`` of each group."""
+    """``distinct(hash_tokens(group))`` of each group."""
     lengths = [len(g) for g in groups]
     hashes = hash_tokens(list(chain.from_iterable(groups)))
     doc = np.repeat(np.arange(len(groups)), lengths)
