@@ -60,19 +60,32 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int, only: np.ndarray | None =
         sorted_keys = keys[order, band]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        two = starts[sizes == 2]
-        found.append(np.stack([order[two], order[two + 1]], axis=1))
-        for start, size in zip(starts[sizes > 2], sizes[sizes > 2]):
-            members = order[start : start + size]
-            head = members[:max_bucket]
-            i, j = np.triu_indices(len(head), k=1)
-            found.append(np.stack([head[i], head[j]], axis=1))
-            if size > max_bucket:
-                rest = members[max_bucket:]
-                found.append(np.stack([np.full(len(rest), members[0]), rest], axis=1))
+        found.append(_bucket_pairs(order, starts[sizes > 1], sizes[sizes > 1], max_bucket))
     pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
     pairs = np.sort(pairs.astype(np.int64), axis=1)
     if only is not None:
         pairs = pairs[only[pairs[:, 0]] | only[pairs[:, 1]]]
     codes = distinct(pairs[:, 0] * n + pairs[:, 1])
     return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)
+
+
+def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int) -> np.ndarray:
+    """The pairs of each bucket ``order[start : start + size]``: all pairs
+    among its first ``max_bucket`` rows, then each later row with the first."""
+    heads = np.minimum(sizes, max_bucket)
+    # every row at position p < head pairs with the rows at p+1 .. head-1
+    position = _ragged_arange(heads)
+    first = np.repeat(starts, heads) + position
+    partners = np.repeat(heads, heads) - 1 - position
+    second = np.repeat(first + 1, partners) + _ragged_arange(partners)
+    capped = sizes > max_bucket
+    rest = sizes[capped] - max_bucket
+    tail_first = np.repeat(starts[capped], rest)
+    tail_second = np.repeat(starts[capped] + max_bucket, rest) + _ragged_arange(rest)
+    return np.stack([order[np.r_[np.repeat(first, partners), tail_first]], order[np.r_[second, tail_second]]], axis=1)
+
+
+def _ragged_arange(lengths: np.ndarray) -> np.ndarray:
+    """``0 .. n-1`` for each ``n`` in ``lengths``, concatenated."""
+    total = int(lengths.sum())
+    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
