@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from dedup import report
 from dedup.canonical import canonical_reason, preference_key
@@ -178,9 +179,13 @@ def match(prepared: Prepared, config: Config, timings: Timings, progress: Progre
 
 def build_reports(
     matched: Matched, cluster_ids: dict[int, str], rejections: list[Rejection], previous_canonicals: dict[str, str],
-    config: Config, timings: Timings, progress: Progress,
+    previous_diffs: pl.DataFrame | None, config: Config, timings: Timings, progress: Progress,
 ) -> report.Reports:  # fmt: skip
-    """Canonicals, match kinds, scores and diffs, as report frames."""
+    """Canonicals, match kinds, scores and diffs, as report frames.
+
+    ``previous_diffs`` (``report.DIFFS_SCHEMA``, from the state) holds diffs
+    already made: a variant whose pair of document versions is among them is
+    not diffed again."""
     docs, group, story = matched.documents, matched.group, matched.story
     members: dict[int, list[int]] = {}
     for i, s in enumerate(story.tolist()):
@@ -210,13 +215,30 @@ def build_reports(
             else:
                 kind = "paraphrase"
             rows.append((i, kind, jaccard, containment, para_scores.get(i)))
-    with timings.stage("diff"), progress.task("diffs", len(variants)) as advance:
-        text_pairs = [(docs[int(canon[i])].text, docs[i].text) for i in variants]
-        found = map_chunks(partial(diff_pairs, max_sentences=config.diff.max_sentences), text_pairs, config.runtime.chunk_docs, workers(config), advance)
-        diffs = dict(zip(variants, (d for part in found for d in part)))
+    with timings.stage("diff"):
+        diffs = _variant_diffs(docs, [(i, int(canon[i])) for i in variants], previous_diffs, config, progress)
     with timings.stage("report"):
         reasons = {s: canonical_reason(docs[s], docs[m[1]] if len(m) > 1 else None, config.canonical) for s, m in members.items()}
         return report.make_reports(docs, group, story, rows, diffs, reasons, cluster_ids, rejections, previous_canonicals)
+
+
+def _variant_diffs(
+    docs: list[Document], pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, progress: Progress
+) -> pl.DataFrame:
+    """The diff of each ``(variant, canonical)`` pair, as a ``report.DIFFS_SCHEMA`` frame."""
+    keys = [(docs[i].article.doc_id, docs[i].run, docs[c].article.doc_id, docs[c].run) for i, c in pairs]
+    known = pl.DataFrame(keys, schema=report.DIFF_KEY_SCHEMA, orient="row")
+    if previous is not None:
+        known = known.join(previous, on=list(report.DIFF_KEY_SCHEMA), how="inner")
+    else:
+        known = report.diffs_frame([], [])
+    seen = set(known["doc_id"].to_list())
+    todo = [(pair, key) for pair, key in zip(pairs, keys) if key[0] not in seen]
+    with progress.task("diffs", len(todo)) as advance:
+        text_pairs = [(docs[c].text, docs[i].text) for (i, c), _ in todo]
+        found = map_chunks(partial(diff_pairs, max_sentences=config.diff.max_sentences), text_pairs, config.runtime.chunk_docs, workers(config), advance)
+    made = report.diffs_frame([key for _, key in todo], [d for part in found for d in part])
+    return pl.concat([known, made])
 
 
 def versions() -> dict[str, str]:
@@ -321,8 +343,11 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
     cluster_ids = name_stories(
         matched.story, [(d.run, d.article.path, d.article.record or 0, d.article.doc_id) for d in docs], ids, [state.cluster_ids.get(i) for i in ids]
     )
-    reports = build_reports(matched, cluster_ids, rejections, state.canonicals, config, timings, progress)
+    previous_diffs = state.diffs if state.diff_max_sentences == config.diff.max_sentences else None
+    reports = build_reports(matched, cluster_ids, rejections, state.canonicals, previous_diffs, config, timings, progress)
     info = summarise(reports, feed_dir, len(files), len(to_read), timings, config, run)
+    if previous_diffs is not None:
+        info["counts"]["diffs_reused"] = reports.diffs.join(previous_diffs, on=list(report.DIFF_KEY_SCHEMA), how="semi").height
     if dry_run:
         return info
     with timings.stage("write"):
@@ -342,6 +367,8 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
                     line_counts=dict(line_counts),
                     matching_config=_sketch_settings(config),
                     rejections=rejections,
+                    diffs=reports.diffs,
+                    diff_max_sentences=config.diff.max_sentences,
                 ),
             )
     info["timings_seconds"] = timings.seconds | {"total": round(sum(timings.seconds.values()), 4)}

@@ -35,6 +35,18 @@ VARIANTS_SCHEMA = {
     "sentences_added": pl.List(pl.String), "sentences_removed": pl.List(pl.String), "sentences_changed": pl.List(CHANGED),
 }  # fmt: skip
 REJECTED_SCHEMA = {"path": pl.String, "record": pl.Int64, "reason": pl.String}
+DIFF_COLUMNS = ["sentences_same", "sentences_added", "sentences_removed", "sentences_changed"]
+DIFF_KEY_SCHEMA = {"doc_id": pl.String, "run": pl.Int64, "canonical_doc_id": pl.String, "canonical_run": pl.Int64}
+DIFFS_SCHEMA = DIFF_KEY_SCHEMA | {name: VARIANTS_SCHEMA[name] for name in DIFF_COLUMNS}
+"""Each variant's diff with the versions of the two documents it compares
+(a document's ``run``): the state keeps them, so that a later run diffs only
+the pairs it has not seen."""
+
+
+def diffs_frame(keys: list[tuple[str, int, str, int]], diffs: list[VariantDiff]) -> pl.DataFrame:
+    """A ``DIFFS_SCHEMA`` frame of variants' keys and their diffs."""
+    columns: dict[str, list[Any]] = {name: [key[k] for key in keys] for k, name in enumerate(DIFF_KEY_SCHEMA)}
+    return pl.DataFrame(columns | {name: [d[name] for d in diffs] for name in DIFF_COLUMNS}, schema=DIFFS_SCHEMA)  # type: ignore[literal-required]
 
 
 @dataclass
@@ -43,6 +55,8 @@ class Reports:
     clusters: pl.DataFrame
     variants: pl.DataFrame
     rejected: pl.DataFrame
+    diffs: pl.DataFrame
+    """Not a report: the variants' diffs with their keys, for the state (``DIFFS_SCHEMA``)."""
 
 
 def make_reports(
@@ -50,14 +64,16 @@ def make_reports(
     group: np.ndarray,
     story: np.ndarray,
     rows: list[tuple[int, str, float, float, float | None]],
-    diffs: dict[int, VariantDiff],
+    diffs: pl.DataFrame,
     reasons: dict[int, str],
     cluster_ids: dict[int, str],
     rejections: list[Rejection],
     previous_canonicals: dict[str, str],
 ) -> Reports:
+    """The report frames; ``diffs`` (``DIFFS_SCHEMA``) holds a row per variant."""
+    scalar_columns = [name for name in VARIANTS_SCHEMA if name not in DIFF_COLUMNS]
     documents: dict[str, list[Any]] = {name: [] for name in DOCUMENTS_SCHEMA}
-    variants: dict[str, list[Any]] = {name: [] for name in VARIANTS_SCHEMA}
+    variants: dict[str, list[Any]] = {name: [] for name in scalar_columns}
     for i, kind, jaccard, containment, para in rows:
         a, s = docs[i].article, int(story[i])
         values = {
@@ -68,15 +84,11 @@ def make_reports(
         }  # fmt: skip
         for name, value in values.items():
             documents[name].append(value)
-        if i in diffs:
-            d = diffs[i]
-            for name, value in {
-                "doc_id": a.doc_id, "cluster_id": cluster_ids[s], "canonical_doc_id": docs[s].article.doc_id, "match": kind,
-                "jaccard": jaccard, "containment": containment, "paraphrase_score": para, "sentences_same": d["sentences_same"],
-                "sentences_added": d["sentences_added"], "sentences_removed": d["sentences_removed"],
-                "sentences_changed": d["sentences_changed"],
-            }.items():  # fmt: skip
-                variants[name].append(value)
+        if s != i:
+            for name in scalar_columns:
+                variants[name].append(docs[s].article.doc_id if name == "canonical_doc_id" else values[name])
+    variants_frame = pl.DataFrame(variants, schema={name: VARIANTS_SCHEMA[name] for name in scalar_columns})
+    variants_frame = variants_frame.join(diffs.select("doc_id", *DIFF_COLUMNS), on="doc_id", how="left", maintain_order="left").select(list(VARIANTS_SCHEMA))
     documents_frame = pl.DataFrame(documents, schema=DOCUMENTS_SCHEMA)
     clusters = (
         documents_frame.with_row_index("rank")
@@ -104,11 +116,12 @@ def make_reports(
     return Reports(
         documents=documents_frame,
         clusters=clusters.cast(CLUSTERS_SCHEMA),  # type: ignore[arg-type]
-        variants=pl.DataFrame(variants, schema=VARIANTS_SCHEMA),
+        variants=variants_frame,
         rejected=pl.DataFrame(
             {"path": [r.path for r in rejections], "record": [r.record for r in rejections], "reason": [r.reason for r in rejections]},
             schema=REJECTED_SCHEMA,
         ),
+        diffs=diffs,
     )
 
 

@@ -30,7 +30,7 @@ from dedup.records import Article, Document, Rejection
 from dedup.sketch import PackedSketches
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 class StateLocked(RuntimeError):
@@ -66,6 +66,10 @@ class State:
     matching_config: dict = field(default_factory=dict)
     rejections: list[Rejection] = field(default_factory=list)
     """Rejections of the files read so far (dropped when a file is read again)."""
+    diffs: pl.DataFrame | None = None
+    """The last run's variant diffs, keyed by document versions (``report.DIFFS_SCHEMA``)."""
+    diff_max_sentences: int | None = None
+    """The ``diff.max_sentences`` they were made with."""
 
 
 def load_state(directory: Path) -> State:
@@ -97,6 +101,8 @@ def load_state(directory: Path) -> State:
         line_counts=dict(lines.iter_rows()),
         matching_config=meta["matching_config"],
         rejections=[Rejection(*row) for row in rejected.iter_rows()],
+        diffs=pl.read_parquet(snapshot / "diffs.parquet"),
+        diff_max_sentences=meta["diff_max_sentences"],
     )
 
 
@@ -127,6 +133,8 @@ def save_state(directory: Path, state: State) -> None:
     def write(snapshot: Path) -> None:
         frame.write_parquet(snapshot / "documents.parquet")
         np.savez(snapshot / "sketches.npz", **packed.arrays())
+        if state.diffs is not None:
+            state.diffs.write_parquet(snapshot / "diffs.parquet")
         pl.DataFrame(
             {"path": list(state.files), "size": [v[0] for v in state.files.values()], "mtime_ns": [v[1] for v in state.files.values()]},
             schema={"path": pl.String, "size": pl.Int64, "mtime_ns": pl.Int64},
@@ -138,7 +146,10 @@ def save_state(directory: Path, state: State) -> None:
             {"path": [r.path for r in state.rejections], "record": [r.record for r in state.rejections], "reason": [r.reason for r in state.rejections]},
             schema={"path": pl.String, "record": pl.Int64, "reason": pl.String},
         ).write_parquet(snapshot / "rejected.parquet")
-        meta = {"format": FORMAT_VERSION, "run": state.run, "canonicals": state.canonicals, "matching_config": state.matching_config}
+        meta = {
+            "format": FORMAT_VERSION, "run": state.run, "canonicals": state.canonicals,
+            "matching_config": state.matching_config, "diff_max_sentences": state.diff_max_sentences,
+        }  # fmt: skip
         (snapshot / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
     publish(directory, write)

@@ -60,6 +60,21 @@ def test_three_incremental_runs_equal_one_run_over_everything(tmp_path: Path) ->
     assert info["run"] == 3 and info["counts"]["files_read"] == 2 and info["counts"]["documents"] == once.height
 
 
+def test_diffs_kept_in_the_state_are_those_made_afresh(tmp_path: Path) -> None:
+    feed, state = tmp_path / "feed", tmp_path / "state"
+    for name, records in _batches(count=3):
+        write_jsonl(feed / name, records)
+        run(feed, tmp_path / "kept", state_dir=state)
+    kept = pl.read_parquet(tmp_path / "kept" / "variants.parquet").sort("doc_id")
+    reused = json.loads((tmp_path / "kept" / "run.json").read_text())["counts"]["diffs_reused"]
+    assert 0 < reused < kept.height  # the last run diffed only its new variants
+    other_limit = load_config(overrides={"diff": {"max_sentences": 399}})  # diffs made with another limit are not reused
+    run(feed, tmp_path / "fresh", other_limit, state_dir=state)
+    fresh = pl.read_parquet(tmp_path / "fresh" / "variants.parquet").sort("doc_id")
+    assert "diffs_reused" not in json.loads((tmp_path / "fresh" / "run.json").read_text())["counts"]
+    assert kept.height == fresh.height and kept.equals(fresh)
+
+
 def test_a_story_keeps_its_id_and_reports_a_new_canonical(tmp_path: Path) -> None:
     doc_id, text = ARTICLES[0]
     write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "repost", "text": text, "published": "2014-03-10T12:00:00Z"}])
