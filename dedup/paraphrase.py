@@ -70,8 +70,8 @@ def _idf(vectors: list[TermVector]) -> np.ndarray:
     columns = np.concatenate([v.columns for v in vectors]) if vectors else np.empty(0, np.uint32)
     df = np.bincount(columns, minlength=FEATURES).astype(np.float32)
     background = np.zeros(FEATURES, dtype=np.float32)
-    if vectors:  # a term's share is the same in every document (columns shared by two terms: either share)
-        background[columns] = np.concatenate([v.background for v in vectors])
+    if vectors:  # a column shared by two terms (a rare collision) takes the larger share, whatever the order
+        np.maximum.at(background, columns, np.concatenate([v.background for v in vectors]))
     return (np.log((1 + BACKGROUND_DOCS + len(vectors)) / (1 + BACKGROUND_DOCS * background + df)) + 1).astype(np.float32)
 
 

@@ -218,10 +218,13 @@ def _chunk_term_vectors(doc_of: np.ndarray, hashes: np.ndarray, terms: list[str]
     ``hashes[k]`` and belongs to document ``doc_of[k]``): its columns, the
     sublinear counts and the background shares, each row's in one flat array."""
     columns, offsets, counts, first = _group_unique(doc_of, hashes % np.uint64(FEATURES), n, 32)
+    # a column's share is that of the document's first term in it (two terms
+    # share a column only by a rare collision), looked up once per distinct term
+    term_hashes = hashes[first]
+    distinct, where = np.unique(term_hashes, return_index=True)
+    shares = np.array(background_shares([terms[i] for i in first[where].tolist()]), dtype=np.float32)
+    background = shares[np.searchsorted(distinct, term_hashes)]
     columns = columns.astype(np.uint32)
-    distinct, where = np.unique(columns, return_index=True)  # two terms in one column (rare): the first one's share
-    shares = background_shares([terms[i] for i in first[where].tolist()])
-    background = np.array(shares, dtype=np.float32)[np.searchsorted(distinct, columns)]
     return Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background
 
 

@@ -98,8 +98,10 @@ def test_a_chunk_sketches_each_document_as_if_it_were_alone() -> None:
             (one.facts.names, single.facts.names),
             (one.words_vector.columns, single.words_vector.columns),
             (one.words_vector.tf, single.words_vector.tf),
+            (one.words_vector.background, single.words_vector.background),
             (one.facts_vector.columns, single.facts_vector.columns),
             (one.facts_vector.tf, single.facts_vector.tf),
+            (one.facts_vector.background, single.facts_vector.background),
         ]:
             assert np.array_equal(mine, theirs), row
     assert together.unpack()[-2].words == 0
