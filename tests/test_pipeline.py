@@ -151,5 +151,6 @@ def test_same_input_same_clusters_and_canonicals(variants_run: tuple[pl.DataFram
     parallel = load_config(overrides={"runtime.workers": 2, "runtime.chunk_docs": 7})
     again = run(feed, tmp_path / "out", parallel)
     assert clusters_of(again) == clusters_of(documents)
+    assert again.equals(documents)  # scores too, whatever the chunks and workers
     canonicals = pl.read_parquet(out / "clusters.parquet").select("cluster_id", "canonical_doc_id")
     assert pl.read_parquet(tmp_path / "out" / "clusters.parquet").select("cluster_id", "canonical_doc_id").equals(canonicals)
