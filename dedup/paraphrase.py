@@ -105,7 +105,7 @@ class ParaphraseScorer:
         return _geometric_mean(_blocked_dots(self.word_vectors, pairs), facts)
 
 
-PAIRS_PER_BLOCK = 50_000  # bounds the rows copied at once (a pair copies two documents' vectors)
+PAIRS_PER_BLOCK = 10_000  # bounds the rows copied at once (a pair copies two documents' vectors)
 
 
 def _row_dots(a: csr_matrix, b: csr_matrix) -> np.ndarray:

@@ -72,16 +72,21 @@ def ingest(files: list[Path], feed_dir: Path, config: Config, progress: Progress
     return articles, rejections
 
 
-def _normalise_chunk(texts: list[str], config: NormaliseConfig) -> list[tuple[str, set[int]]]:
-    """Worker: normalised text and short-line keys of each text."""
+def _full_text(title: str, text: str) -> str:
+    """The title, then the text (unless it opens with the title already)."""
+    return text if not title or text.startswith(title) else f"{title}\n{text}"
+
+
+def _line_keys_chunk(items: list[tuple[str, str]], config: NormaliseConfig) -> list[set[int]]:
+    """Worker: the short-line keys of each normalised ``(title, text)``."""
     boilerplate = Boilerplate(config)
-    return [(text, boilerplate.short_line_keys(text)) for text in map(normalise_text, texts)]
+    return [boilerplate.short_line_keys(normalise_text(_full_text(*item))) for item in items]
 
 
-def _clean_and_sketch(texts: list[str], config: Config, recurring: frozenset[int]) -> tuple[list[str], PackedSketches]:
-    """Worker: boilerplate stripped, then sketched."""
+def _clean_and_sketch(items: list[tuple[str, str]], config: Config, recurring: frozenset[int]) -> tuple[list[str], PackedSketches]:
+    """Worker: each ``(title, text)`` normalised, boilerplate stripped, then sketched."""
     boilerplate = Boilerplate(config.normalise, recurring)
-    cleaned = [boilerplate.strip(text) for text in texts]
+    cleaned = [boilerplate.strip(normalise_text(_full_text(*item))) for item in items]
     return cleaned, sketch_texts(cleaned, config)
 
 
@@ -92,20 +97,20 @@ def prepare(
 
     ``line_counts`` (short-line key -> documents holding it, over the whole
     window) is updated with these articles before recurring lines are judged.
+    Texts are normalised twice (for their lines, then to clean and sketch)
+    rather than kept normalised in between: that costs less than holding and
+    passing a second copy of every text between processes.
     """
     size, processes = config.runtime.chunk_docs, workers(config)
+    items = [(a.title, a.text) for a in articles]  # the worker joins them: no second copy of every text here
     with timings.stage("normalise"), progress.task("normalise", len(articles)) as advance:
-        texts = [a.text if not a.title or a.text.startswith(a.title) else f"{a.title}\n{a.text}" for a in articles]
-        normalised: list[str] = []
-        for part in map_chunks(partial(_normalise_chunk, config=config.normalise), texts, size, processes, advance):
-            for text, keys in part:
-                normalised.append(text)
+        for part in map_chunks(partial(_line_keys_chunk, config=config.normalise), items, size, processes, advance):
+            for keys in part:
                 line_counts.update(keys)
-        del texts
         recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
-    with timings.stage("sketch"), progress.task("sketch", len(normalised)) as advance:
-        parts = map_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), normalised, size, processes, advance)
-        del normalised
+    with timings.stage("sketch"), progress.task("sketch", len(items)) as advance:
+        parts = map_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), items, size, processes, advance)
+        del items
         cleaned = [text for texts_part, _ in parts for text in texts_part]
         sketches = [sketch for _, packed in parts for sketch in packed.unpack()]
         signatures = np.concatenate([packed.signatures for _, packed in parts]) if parts else np.empty((0, config.near_copy.num_perm), np.uint32)
