@@ -16,6 +16,7 @@ from itertools import chain
 import numpy as np
 import xxhash
 
+from dedup.arrays import distinct
 from dedup.config import Config
 from dedup.facts import Facts, extract_facts
 from dedup.minhash import MinHasher
@@ -155,19 +156,19 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     tokens = [tokenize(text) for text in texts]
     facts = [extract_facts(text, para.fingerprint_terms) for text in texts]
     lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    hashes = hash_tokens(list(chain.from_iterable(tokens)))
+    all_tokens = list(chain.from_iterable(tokens))
+    hashes = hash_tokens(all_tokens)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     doc_of_token = np.repeat(np.arange(len(texts)), lengths)
     text_hash = [xxhash.xxh3_64_intdigest(hashes[a:b].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     lede_hash = [xxhash.xxh3_64_intdigest(hashes[a : min(a + near.lede_words, b)].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
-    shingles = _chunk_shingles(hashes, offsets, near.shingle_words)
-    content = content_mask(hashes)
-    all_tokens = list(chain.from_iterable(tokens))
-    word_columns, word_tf, word_background = _chunk_term_vectors(doc_of_token[content], hashes[content], [all_tokens[i] for i in np.flatnonzero(content).tolist()], len(texts))
+    shingles = _chunk_shingles(hashes, offsets, doc_of_token, near.shingle_words)
+    content = np.flatnonzero(content_mask(hashes))
+    word_columns, word_tf, word_background = _chunk_term_vectors(doc_of_token[content], hashes[content], all_tokens, content, len(texts))
     fact_lists = [f.names + f.numbers for f in facts]
     fact_terms = list(chain.from_iterable(fact_lists))
     fact_doc = np.repeat(np.arange(len(texts)), [len(f) for f in fact_lists])
-    fact_columns, fact_tf, fact_background = _chunk_term_vectors(fact_doc, hash_tokens(fact_terms), fact_terms, len(texts))
+    fact_columns, fact_tf, fact_background = _chunk_term_vectors(fact_doc, hash_tokens(fact_terms), fact_terms, np.arange(len(fact_terms)), len(texts))
     salient = [(hash_tokens(f.salient) >> np.uint64(32)).astype(np.uint32) for f in facts]
     return PackedSketches(
         words=lengths,
@@ -187,43 +188,45 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     )
 
 
-def _group_unique(doc_of: np.ndarray, values: np.ndarray, n: int, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct ``values`` (< 2**bits) of each document, ascending: (values,
-    offsets, counts, index of each one's first occurrence)."""
-    keys = (doc_of.astype(np.uint64) << np.uint64(bits)) | values.astype(np.uint64)
-    unique, first, counts = np.unique(keys, return_index=True, return_counts=True)
-    doc = (unique >> np.uint64(bits)).astype(np.int64)
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=n))])
-    return unique & np.uint64((1 << bits) - 1), offsets, counts, first
+def _keys(doc_of: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each 32-bit value keyed by its document: sorting the keys groups by document."""
+    return (doc_of.astype(np.uint64) << np.uint64(32)) | values.astype(np.uint64)
 
 
-def _chunk_shingles(hashes: np.ndarray, offsets: np.ndarray, k: int) -> Ragged:
+def _split_keys(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys back to (values, offsets of each document's)."""
+    doc = (keys >> np.uint64(32)).astype(np.int64)
+    return keys & np.uint64(0xFFFFFFFF), np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=n))])
+
+
+def _chunk_shingles(hashes: np.ndarray, offsets: np.ndarray, doc_of_token: np.ndarray, k: int) -> Ragged:
     """``shingle_hashes`` of every document, from the chunk's token hashes."""
     n = len(offsets) - 1
     lengths = np.diff(offsets)
     rows: dict[int, np.ndarray] = {i: shingle_hashes(hashes[offsets[i] : offsets[i + 1]], k) for i in np.flatnonzero(lengths < k).tolist()}
     values = shingle_values(hashes, k)
-    starts = np.arange(len(values))
-    doc = np.searchsorted(offsets, starts, side="right") - 1
-    whole = starts + k <= offsets[doc + 1]  # the shingle lies inside one document
-    values, doc = values[whole], doc[whole]
-    unique, long_offsets, _, _ = _group_unique(doc, values, n, 32)
+    doc = doc_of_token[: len(values)]
+    whole = doc == doc_of_token[k - 1 : k - 1 + len(values)]  # the shingle's words are all of one document
+    unique, long_offsets = _split_keys(distinct(_keys(doc[whole], values[whole])), n)
     if not rows:
         return Ragged(unique.astype(np.uint32), long_offsets)
     return Ragged.of([rows[i] if i in rows else unique[long_offsets[i] : long_offsets[i + 1]] for i in range(n)], np.uint32)
 
 
-def _chunk_term_vectors(doc_of: np.ndarray, hashes: np.ndarray, terms: list[str], n: int) -> tuple[Ragged, np.ndarray, np.ndarray]:
-    """The ``TermVector`` of every document's terms (``terms[k]`` has hash
-    ``hashes[k]`` and belongs to document ``doc_of[k]``): its columns, the
-    sublinear counts and the background shares, each row's in one flat array."""
-    columns, offsets, counts, first = _group_unique(doc_of, hashes % np.uint64(FEATURES), n, 32)
+def _chunk_term_vectors(
+    doc_of: np.ndarray, hashes: np.ndarray, terms: list[str], positions: np.ndarray, n: int
+) -> tuple[Ragged, np.ndarray, np.ndarray]:
+    """The ``TermVector`` of every document's terms (``terms[positions[k]]``
+    has hash ``hashes[k]`` and belongs to document ``doc_of[k]``): its columns,
+    the sublinear counts and the background shares, each row's in one flat array."""
+    keys, first, counts = np.unique(_keys(doc_of, hashes % np.uint64(FEATURES)), return_index=True, return_counts=True)
+    columns, offsets = _split_keys(keys, n)
     # a column's share is that of the document's first term in it (two terms
     # share a column only by a rare collision), looked up once per distinct term
     term_hashes = hashes[first]
-    distinct, where = np.unique(term_hashes, return_index=True)
-    shares = np.array(background_shares([terms[i] for i in first[where].tolist()]), dtype=np.float32)
-    background = shares[np.searchsorted(distinct, term_hashes)]
+    distinct_hashes, where = np.unique(term_hashes, return_index=True)
+    shares = np.array(background_shares([terms[i] for i in positions[first[where]].tolist()]), dtype=np.float32)
+    background = shares[np.searchsorted(distinct_hashes, term_hashes)]
     columns = columns.astype(np.uint32)
     return Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background
 
