@@ -232,11 +232,10 @@ def _variant_diffs(
 ) -> pl.DataFrame:
     """The diff of each ``(variant, canonical)`` pair, as a ``report.DIFFS_SCHEMA`` frame."""
     keys = [(docs[i].article.doc_id, docs[i].run, docs[c].article.doc_id, docs[c].run) for i, c in pairs]
-    known = pl.DataFrame(keys, schema=report.DIFF_KEY_SCHEMA, orient="row")
-    if previous is not None:
-        known = known.join(previous, on=list(report.DIFF_KEY_SCHEMA), how="inner")
-    else:
+    if previous is None:
         known = report.diffs_frame([], [])
+    else:
+        known = pl.DataFrame(keys, schema=report.DIFF_KEY_SCHEMA, orient="row").join(previous, on=list(report.DIFF_KEY_SCHEMA), how="inner")
     seen = set(known["doc_id"].to_list())
     todo = [(pair, key) for pair, key in zip(pairs, keys) if key[0] not in seen]
     with progress.task("diffs", len(todo)) as advance:

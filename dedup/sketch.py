@@ -2,9 +2,11 @@
 
 The record holds the document's distinct shingle hashes (for exact Jaccard and
 containment), a hash of its whole word sequence (exact copies), its facts, its
-term vectors (for the paraphrase score), and the two MinHash signatures: one over shingles (near-copies) and one over its
-salient facts (paraphrase candidates). Sketching is the costly per-document
-work, so it runs in worker processes, a chunk of documents at a time.
+term vectors (for the paraphrase score), and the two MinHash signatures: one
+over shingles (near-copies) and one over its salient facts (paraphrase
+candidates). Sketching is the costly per-document work, so it runs in worker
+processes, a chunk of documents at a time; a chunk's sketches travel back, and
+to and from the state, packed in flat arrays (``PackedSketches``).
 """
 
 from __future__ import annotations
@@ -69,9 +71,11 @@ class PackedSketches:
     names: Ragged
     word_columns: Ragged
     word_tf: np.ndarray
+    """Aligned with ``word_columns.values`` (so is ``word_background``)."""
     word_background: np.ndarray
     fact_columns: Ragged
     fact_tf: np.ndarray
+    """Aligned with ``fact_columns.values`` (so is ``fact_background``)."""
     fact_background: np.ndarray
     signatures: np.ndarray
     """(n, near_copy.num_perm) uint32 MinHash signatures of the shingle sets."""
@@ -116,7 +120,6 @@ class PackedSketches:
             signatures=signatures,
             fact_signatures=fact_signatures,
         )
-
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array by name (a ragged field ``f`` as ``f.values`` and ``f.offsets``), e.g. for ``np.savez``."""
