@@ -90,7 +90,7 @@ def run(
     """Cluster every article under FEED_DIR into stories; write Parquet reports to --out."""
     from dedup.pipeline import run_job
     from dedup.progress import Progress
-    from dedup.state import StateLocked
+    from dedup.state import StateLocked, StateMismatch
 
     log = _Log(json_log)
     try:
@@ -110,6 +110,8 @@ def run(
             info = run_job(feed_dir, out, settings, progress, state_dir=state, dry_run=dry_run)
     except StateLocked as exc:
         raise log.fail(EXIT_LOCKED, "locked", str(exc)) from None
+    except StateMismatch as exc:
+        raise log.fail(EXIT_USAGE, "invalid_invocation", str(exc)) from None
     counts = info["counts"]
     seconds = time.perf_counter() - started
     log.event(

@@ -24,7 +24,7 @@ import polars as pl
 from dedup import report
 from dedup.canonical import canonical_reason, preference_key
 from dedup.cluster import cluster, name_stories
-from dedup.config import Config, ConfigError, NormaliseConfig
+from dedup.config import Config, NormaliseConfig
 from dedup.diff import diff_pairs
 from dedup.ingest import list_feed_files, make_ids_unique, read_file
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
@@ -34,7 +34,7 @@ from dedup.parallel import map_chunks
 from dedup.progress import Progress
 from dedup.records import Article, Document, Rejection
 from dedup.sketch import PackedSketches, sketch_texts
-from dedup.state import State, acquire_lock, expire, load_state, save_state, utc_now
+from dedup.state import State, StateMismatch, acquire_lock, expire, load_state, save_state, utc_now
 from dedup.verify import Edge, is_near_copy, verify_near_copies
 
 
@@ -309,7 +309,7 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
     with timings.stage("load_state"):
         state = load_state(state_dir) if state_dir else State()
     if state.run and state.matching_config != _sketch_settings(config):
-        raise ConfigError(f"state {state_dir} was built with other normalise/sketch options; use a new --state directory or the same config")
+        raise StateMismatch(f"state {state_dir} was built with other normalise/sketch options; use a new --state directory or the same config")
     run = state.run + 1
 
     with timings.stage("ingest"):

@@ -37,6 +37,10 @@ class StateLocked(RuntimeError):
     """Another run holds the lock on this state (or report) directory."""
 
 
+class StateMismatch(ValueError):
+    """The state directory was written by another format or with other sketch options."""
+
+
 def acquire_lock(directory: Path) -> FileLock:
     """Take the directory's lock at once, or raise StateLocked."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -78,7 +82,7 @@ def load_state(directory: Path) -> State:
         return State()
     meta = json.loads((snapshot / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT_VERSION:
-        raise ValueError(f"{snapshot}: state format {meta.get('format')} is not {FORMAT_VERSION}; remove the state directory")
+        raise StateMismatch(f"state {directory} has format {meta.get('format')}, this version reads {FORMAT_VERSION}; use a new --state directory")
     frame = pl.read_parquet(snapshot / "documents.parquet")
     with np.load(snapshot / "sketches.npz") as arrays:
         packed = PackedSketches.from_arrays(dict(arrays))

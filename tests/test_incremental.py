@@ -16,7 +16,7 @@ from corpus import clusters_of, run, wikiref, write_jsonl
 from filelock import FileLock
 from typer.testing import CliRunner
 
-from dedup.cli import EXIT_LOCKED, app
+from dedup.cli import EXIT_LOCKED, EXIT_USAGE, app
 from dedup.config import load_config
 from dedup.state import load_state
 
@@ -118,6 +118,18 @@ def test_dry_run_writes_nothing_and_json_log_speaks_json(tmp_path: Path) -> None
     events = [json.loads(line) for line in result.output.splitlines()]
     assert [e["event"] for e in events] == ["run_started", "run_finished"]
     assert events[1]["counts"]["documents"] == 1 and events[1]["dry_run"] is True
+
+
+def test_a_state_of_other_sketch_options_or_format_stops_the_run_with_one_line(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "x", "text": ARTICLES[0][1]}])
+    args = ["run", str(tmp_path / "feed"), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state")]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    other = CliRunner().invoke(app, [*args, "--set", "near_copy.num_perm=64"])
+    assert other.exit_code == EXIT_USAGE and "built with other normalise/sketch options" in other.output
+    meta = next((tmp_path / "state").glob(".snapshots/*/meta.json"))
+    meta.write_text(meta.read_text().replace('"format": ', '"format": 1'), encoding="utf-8")
+    old = CliRunner().invoke(app, args)
+    assert old.exit_code == EXIT_USAGE and "this version reads" in old.output and "Traceback" not in old.output
 
 
 def test_a_second_run_on_a_locked_state_exits_at_once(tmp_path: Path) -> None:
