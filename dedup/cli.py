@@ -4,7 +4,8 @@ Exit codes (also in the README):
   0  success
   1  unexpected internal error
   2  bad invocation: missing feed directory, unwritable report or state
-     directory, invalid config (one line naming the path or key)
+     directory, invalid config, a state of other sketch options or format
+     (one line naming the path or key)
   3  another run holds the state lock; nothing was done
   4  ``--strict`` and at least one input was rejected (reports are written)
 """
