@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -13,3 +15,48 @@ def distinct(values: np.ndarray) -> np.ndarray:
     if len(ordered) < 2:
         return ordered
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
+def ragged_arange(lengths: np.ndarray) -> np.ndarray:
+    """``0 .. n-1`` for each ``n`` in ``lengths``, concatenated."""
+    total = int(lengths.sum())
+    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
+@dataclass(slots=True)
+class Ragged:
+    """Variable-length rows in one flat array: row ``i`` is ``values[offsets[i]:offsets[i + 1]]``.
+
+    Moves many small arrays between processes, and to and from disk, as two."""
+
+    values: np.ndarray
+    offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def row(self, i: int) -> np.ndarray:
+        return self.values[self.offsets[i] : self.offsets[i + 1]]
+
+    def positions(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in ``values`` of the given rows' elements, in row order; their offsets)."""
+        starts, ends = self.offsets[rows], self.offsets[np.asarray(rows) + 1]
+        lengths = (ends - starts).astype(np.int64)
+        return np.repeat(starts, lengths) + ragged_arange(lengths), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+
+    def take(self, rows: np.ndarray) -> Ragged:
+        """The given rows, in that order."""
+        where, offsets = self.positions(rows)
+        return Ragged(np.asarray(self.values[where]), offsets)
+
+    @staticmethod
+    def of(rows: list[np.ndarray], dtype: type) -> Ragged:
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+        values = np.concatenate(rows).astype(dtype, copy=False) if rows else np.empty(0, dtype)
+        return Ragged(values, np.concatenate([[0], np.cumsum(lengths)]))
+
+    @staticmethod
+    def concat(parts: list[Ragged]) -> Ragged:
+        values = np.concatenate([p.values for p in parts])
+        lengths = np.concatenate([np.diff(p.offsets) for p in parts])
+        return Ragged(values, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from datasketch.lsh import _optimal_param
 
-from dedup.arrays import distinct
+from dedup.arrays import distinct, ragged_arange
 from dedup.shingle import fmix64
 
 
@@ -60,7 +60,10 @@ def candidate_pairs(keys: np.ndarray, max_bucket: int, only: np.ndarray | None =
         sorted_keys = keys[order, band]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        found.append(_bucket_pairs(order, starts[sizes > 1], sizes[sizes > 1], max_bucket))
+        shared = sizes > 1
+        if only is not None and n:  # skip buckets without a marked row before enumerating their pairs
+            shared &= np.add.reduceat(only[order].astype(np.int64), starts) > 0
+        found.append(_bucket_pairs(order, starts[shared], sizes[shared], max_bucket))
     pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
     pairs = np.sort(pairs.astype(np.int64), axis=1)
     if only is not None:
@@ -74,18 +77,13 @@ def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_
     among its first ``max_bucket`` rows, then each later row with the first."""
     heads = np.minimum(sizes, max_bucket)
     # every row at position p < head pairs with the rows at p+1 .. head-1
-    position = _ragged_arange(heads)
+    position = ragged_arange(heads)
     first = np.repeat(starts, heads) + position
     partners = np.repeat(heads, heads) - 1 - position
-    second = np.repeat(first + 1, partners) + _ragged_arange(partners)
+    second = np.repeat(first + 1, partners) + ragged_arange(partners)
     capped = sizes > max_bucket
     rest = sizes[capped] - max_bucket
     tail_first = np.repeat(starts[capped], rest)
-    tail_second = np.repeat(starts[capped] + max_bucket, rest) + _ragged_arange(rest)
+    tail_second = np.repeat(starts[capped] + max_bucket, rest) + ragged_arange(rest)
     return np.stack([order[np.r_[np.repeat(first, partners), tail_first]], order[np.r_[second, tail_second]]], axis=1)
 
-
-def _ragged_arange(lengths: np.ndarray) -> np.ndarray:
-    """``0 .. n-1`` for each ``n`` in ``lengths``, concatenated."""
-    total = int(lengths.sum())
-    return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)

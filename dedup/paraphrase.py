@@ -8,7 +8,7 @@ numbers. So the stage works on one document per near-copy group:
    ``paraphrase.lsh_threshold``.
    No all-pairs comparison.
 2. Score: the geometric mean of two TF-IDF cosines, one over content words
-   and one over facts (``terms.TermVector``), with IDF from the documents
+   and one over facts (``terms.Terms``), with IDF from the documents
    being clustered plus a background of ordinary English (``_idf``).
    IDF is what tells a story from its topic: words shared by a whole topic
    (thirty articles on one plane crash) weigh little, while the names and
@@ -32,30 +32,27 @@ from datetime import datetime
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.preprocessing import normalize
 
 from dedup.config import Config
 from dedup.facts import Facts, same_story_possible
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
-from dedup.sketch import Sketch
-from dedup.terms import FEATURES, TermVector
+from dedup.terms import FEATURES, Terms
 from dedup.verify import Edge
 
 
 BACKGROUND_DOCS = 1000
 
 
-def _matrix(vectors: list[TermVector], idf: np.ndarray) -> csr_matrix:
-    """Rows of ``tf * idf``, L2-normalised."""
-    lengths = np.array([len(v.columns) for v in vectors], dtype=np.int64)
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
-    columns = np.concatenate([v.columns for v in vectors]) if vectors else np.empty(0, np.uint32)
-    tf = np.concatenate([v.tf for v in vectors]) if vectors else np.empty(0, np.float32)
-    matrix = csr_matrix((tf * idf[columns], columns.astype(np.int64), indptr), shape=(len(vectors), FEATURES), dtype=np.float32)
-    return normalize(matrix)
+def _matrix(terms: Terms, idf: np.ndarray) -> csr_matrix:
+    """Rows of ``tf * idf``, L2-normalised (an empty row stays empty)."""
+    columns, offsets = terms.columns.values, terms.columns.offsets
+    weights = terms.tf * idf[columns]
+    norms = np.sqrt(np.bincount(np.repeat(np.arange(len(terms)), np.diff(offsets)), weights=weights.astype(np.float64) ** 2, minlength=len(terms)))
+    weights = weights / np.repeat(np.where(norms > 0, norms, 1.0), np.diff(offsets))
+    return csr_matrix((weights.astype(np.float32), columns.astype(np.int64), offsets), shape=(len(terms), FEATURES), dtype=np.float32)
 
 
-def _idf(vectors: list[TermVector]) -> np.ndarray:
+def _idf(terms: Terms) -> np.ndarray:
     """IDF where the feed's document frequencies are added to those of a
     background of ``BACKGROUND_DOCS`` ordinary English documents.
 
@@ -64,45 +61,43 @@ def _idf(vectors: list[TermVector]) -> np.ndarray:
     in a large feed IDF rightly discounts a topic's common words. With the
     background, a term weighs ``ln((1 + B + n) / (1 + B * q + df)) + 1`` for
     ``n`` feed documents, ``df`` of them holding it, and ``q`` its background
-    share (``TermVector.background``): names rare in English weigh much, and
+    share (``Terms.background``): names rare in English weigh much, and
     weigh less as more of the feed repeats them.
     """
-    columns = np.concatenate([v.columns for v in vectors]) if vectors else np.empty(0, np.uint32)
+    columns = terms.columns.values
     df = np.bincount(columns, minlength=FEATURES).astype(np.float32)
     background = np.zeros(FEATURES, dtype=np.float32)
-    if vectors:  # a column shared by two terms (a rare collision) takes the larger share, whatever the order
-        np.maximum.at(background, columns, np.concatenate([v.background for v in vectors]))
-    return (np.log((1 + BACKGROUND_DOCS + len(vectors)) / (1 + BACKGROUND_DOCS * background + df)) + 1).astype(np.float32)
+    # a column shared by two terms (a rare collision) takes the larger share, whatever the order
+    np.maximum.at(background, columns, terms.background)
+    return (np.log((1 + BACKGROUND_DOCS + len(terms)) / (1 + BACKGROUND_DOCS * background + df)) + 1).astype(np.float32)
 
 
-class ParaphraseScorer:
-    """Weighted word and fact vectors of a set of documents; scores pairs.
+class ParaphraseWeights:
+    """IDF weights of words and facts, from a set of documents (a window's near-copy group leaders)."""
 
-    The weights (IDF) come from the documents given; ``transform`` applies the
-    same weights to others.
-    """
+    def __init__(self, word_terms: Terms, fact_terms: Terms) -> None:
+        self._word_idf = _idf(word_terms)
+        self._fact_idf = _idf(fact_terms)
 
-    def __init__(self, sketches: list[Sketch]) -> None:
-        self._word_idf = _idf([s.words_vector for s in sketches])
-        self._fact_idf = _idf([s.facts_vector for s in sketches])
-        self.word_vectors, self.fact_vectors = self.transform(sketches)
+    def vectors(self, word_terms: Terms, fact_terms: Terms) -> ParaphraseVectors:
+        """The weighted vectors of some documents (not necessarily those the weights came from)."""
+        return ParaphraseVectors(_matrix(word_terms, self._word_idf), _matrix(fact_terms, self._fact_idf))
 
-    def transform(self, sketches: list[Sketch]) -> tuple[csr_matrix, csr_matrix]:
-        return _matrix([s.words_vector for s in sketches], self._word_idf), _matrix([s.facts_vector for s in sketches], self._fact_idf)
 
-    @staticmethod
-    def score_rows(words_a: csr_matrix, facts_a: csr_matrix, words_b: csr_matrix, facts_b: csr_matrix) -> np.ndarray:
-        """Row-wise paraphrase scores of two equally long stacks of vectors."""
-        return _geometric_mean(_row_dots(words_a, words_b), _row_dots(facts_a, facts_b))
+class ParaphraseVectors:
+    """Weighted word and fact vectors of some documents; scores pairs of them (rows ``(i, j)``)."""
+
+    def __init__(self, words: csr_matrix, facts: csr_matrix) -> None:
+        self.words, self.facts = words, facts
 
     def fact_cosines(self, pairs: np.ndarray) -> np.ndarray:
         """Cosine of the fact vectors of each pair (cheap: documents have few facts)."""
-        return _blocked_dots(self.fact_vectors, pairs)
+        return _blocked_dots(self.facts, pairs)
 
     def score_pairs(self, pairs: np.ndarray, fact_cosines: np.ndarray | None = None) -> np.ndarray:
-        """Paraphrase score of each pair (rows ``(i, j)`` of the scorer's documents)."""
+        """Paraphrase score of each pair."""
         facts = self.fact_cosines(pairs) if fact_cosines is None else fact_cosines
-        return _geometric_mean(_blocked_dots(self.word_vectors, pairs), facts)
+        return _geometric_mean(_blocked_dots(self.words, pairs), facts)
 
 
 PAIRS_PER_BLOCK = 10_000  # bounds the rows copied at once (a pair copies two documents' vectors)
@@ -125,11 +120,21 @@ def _geometric_mean(word_cosines: np.ndarray, fact_cosines: np.ndarray) -> np.nd
     return np.sqrt(np.clip(word_cosines, 0, 1) * np.clip(fact_cosines, 0, 1))
 
 
-def paraphrase_candidates(fact_signatures: np.ndarray, config: Config) -> np.ndarray:
-    """Candidate pairs (indices into ``fact_signatures``) from LSH over the fact fingerprints."""
+def paraphrase_candidates(fact_signatures: np.ndarray, config: Config, fresh: np.ndarray | None = None) -> np.ndarray:
+    """Candidate pairs (indices into ``fact_signatures``) from LSH over the fact fingerprints.
+
+    With ``fresh`` (a boolean mask: an incremental run's documents to match),
+    only the pairs with a fresh document or with one of their candidates:
+    those are the pairs to decide, plus every pair the contrast test of
+    ``verify_paraphrases`` needs for them.
+    """
     para = config.paraphrase
     bands, rows = lsh_params(para.lsh_threshold, para.num_perm)
-    return candidate_pairs(band_keys(fact_signatures, bands, rows), config.near_copy.max_bucket)
+    keys = band_keys(fact_signatures, bands, rows)
+    if fresh is None or fresh.all():
+        return candidate_pairs(keys, config.near_copy.max_bucket)
+    touching = candidate_pairs(keys, config.near_copy.max_bucket, only=fresh)
+    return candidate_pairs(keys, config.near_copy.max_bucket, only=_endpoints(touching, len(fresh)))
 
 
 def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) -> np.ndarray:
@@ -150,9 +155,9 @@ def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) 
 
 
 def verify_paraphrases(
-    pairs: np.ndarray, scorer: ParaphraseScorer, facts: list[Facts], published: list[datetime | None], config: Config
+    pairs: np.ndarray, scorer: ParaphraseVectors, facts: list[Facts], published: list[datetime | None], config: Config
 ) -> list[Edge]:
-    """Verified paraphrase edges among candidate ``pairs`` of the scorer's documents.
+    """Verified paraphrase edges among candidate ``pairs`` of the ``scorer``'s documents.
 
     A pair is a rewrite of one story when its score reaches ``min_score`` and
     either reaches ``strong_score`` or stands out from both documents' topic:

@@ -23,20 +23,23 @@ import numpy as np
 import polars as pl
 
 from dedup import report
-from dedup.canonical import canonical_reason, preference_key
-from dedup.cluster import cluster, name_stories
+from dedup.arrays import distinct
+from dedup.canonical import RANKED_COLUMNS, canonical_reason
+from dedup.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
 from dedup.diff import diff_pairs
 from dedup.ingest import list_feed_files, make_ids_unique, read_file
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
-from dedup.paraphrase import ParaphraseScorer, paraphrase_candidates, verify_paraphrases
+from dedup.paraphrase import ParaphraseWeights, paraphrase_candidates, verify_paraphrases
 from dedup.parallel import map_chunks
 from dedup.progress import Progress
-from dedup.records import Article, Document, Rejection
-from dedup.sketch import PackedSketches, sketch_texts
-from dedup.state import State, StateMismatch, acquire_lock, expire, load_state, save_state, utc_now
+from dedup.records import Article, Rejection
+from dedup.segments import Segment, write_segment
+from dedup.sketch import sketch_texts
+from dedup.state import EDGES_SCHEMA, State, StateMismatch, acquire_lock, expired, load_state, save_state, utc_now
 from dedup.verify import Edge, is_near_copy, verify_near_copies
+from dedup.window import ARTICLE_SCHEMA, RESULT_SCHEMA, Window, assemble, new_documents
 
 
 @dataclass
@@ -54,11 +57,10 @@ class Timings:
 
 @dataclass
 class Prepared:
-    """Documents ready for matching, with their signatures (row i is document i)."""
+    """A run's new documents: their articles, and their sketches and cleaned texts (row i: article i)."""
 
-    documents: list[Document]
-    signatures: np.ndarray
-    fact_signatures: np.ndarray
+    articles: list[Article]
+    segment: Segment
 
 
 def ingest(files: list[Path], feed_dir: Path, config: Config, progress: Progress, taken_ids: set[str]) -> tuple[list[Article], list[Rejection]]:
@@ -84,16 +86,14 @@ def _line_keys_chunk(items: list[tuple[str, str]], config: NormaliseConfig) -> l
     return [boilerplate.short_line_keys(normalise_text(_full_text(*item))) for item in items]
 
 
-def _clean_and_sketch(items: list[tuple[str, str]], config: Config, recurring: frozenset[int]) -> tuple[list[str], PackedSketches]:
+def _clean_and_sketch(items: list[tuple[str, str]], config: Config, recurring: frozenset[int]) -> Segment:
     """Worker: each ``(title, text)`` normalised, boilerplate stripped, then sketched."""
     boilerplate = Boilerplate(config.normalise, recurring)
     cleaned = [boilerplate.strip(normalise_text(_full_text(*item))) for item in items]
-    return cleaned, sketch_texts(cleaned, config)
+    return Segment.of(sketch_texts(cleaned, config), cleaned)
 
 
-def prepare(
-    articles: list[Article], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings, run: int, seen_at: datetime
-) -> tuple[Prepared, list[Rejection]]:
+def prepare(articles: list[Article], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings) -> tuple[Prepared, list[Rejection]]:
     """Normalise, strip boilerplate and sketch; reject documents left with no words.
 
     ``line_counts`` (short-line key -> documents holding it, over the whole
@@ -112,16 +112,13 @@ def prepare(
     with timings.stage("sketch"), progress.task("sketch", len(items)) as advance:
         parts = map_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), items, size, processes, advance)
         del items
-        cleaned = [text for texts_part, _ in parts for text in texts_part]
-        sketches = [sketch for _, packed in parts for sketch in packed.unpack()]
-        signatures = np.concatenate([packed.signatures for _, packed in parts]) if parts else np.empty((0, config.near_copy.num_perm), np.uint32)
-        fact_signatures = np.concatenate([packed.fact_signatures for _, packed in parts]) if parts else np.empty((0, config.paraphrase.num_perm), np.uint32)
-    keep = [i for i, s in enumerate(sketches) if s.words > 0]
-    rejections = [Rejection(articles[i].path, articles[i].record, "no words left after boilerplate removal") for i, s in enumerate(sketches) if s.words == 0]
-    for i in keep:  # the raw text is not needed again: keep one copy, the cleaned one
-        articles[i].text = cleaned[i]
-    documents = [Document(articles[i], cleaned[i], sketches[i], run, seen_at) for i in keep]
-    return Prepared(documents, signatures[keep], fact_signatures[keep]), rejections
+        segment = Segment.concat(parts) if parts else _clean_and_sketch([], config, recurring)
+    for article in articles:  # the cleaned text, in the segment, is the one kept
+        article.text = ""
+    words = segment.sketches.words
+    rejections = [Rejection(a.path, a.record, "no words left after boilerplate removal") for a, w in zip(articles, words.tolist()) if w == 0]
+    keep = np.flatnonzero(words > 0)
+    return Prepared([articles[i] for i in keep.tolist()], segment.take(keep)), rejections
 
 
 def workers(config: Config) -> int:
@@ -130,109 +127,183 @@ def workers(config: Config) -> int:
 
 @dataclass
 class Matched:
-    """Documents in canonical preference order, with their groups, stories and edges."""
+    """The window's near-copy groups and stories, with the edges found."""
 
-    documents: list[Document]
-    signatures: np.ndarray
-    fact_signatures: np.ndarray
     group: np.ndarray
+    """Each document's near-copy group: the index of its leader."""
     story: np.ndarray
-    scorer: ParaphraseScorer | None
+    """Each document's story: the index of its first (canonical) document."""
+    representative: np.ndarray
+    """Which documents represent their exact copies (the first of each text hash)."""
+    edges: pl.DataFrame
+    """The candidate-matched edges to keep (``state.EDGES_SCHEMA``)."""
+    weights: ParaphraseWeights | None
 
 
-def match(prepared: Prepared, config: Config, timings: Timings, progress: Progress) -> Matched:
-    """Order by canonical preference, find and verify edges, cluster."""
-    order = sorted(range(len(prepared.documents)), key=lambda i: preference_key(prepared.documents[i], config.canonical))
-    docs = [prepared.documents[i] for i in order]
-    signatures, fact_signatures = prepared.signatures[order], prepared.fact_signatures[order]
-    published = [d.article.published for d in docs]
-    sketches = [d.sketch for d in docs]
-    n = len(docs)
+def _kept_edges(stored: pl.DataFrame, window: Window, kind: str, eligible: np.ndarray) -> list[Edge]:
+    """Stored edges of ``kind`` between old documents both still ``eligible``."""
+    if window.fresh.all() or stored.height == 0:
+        return []
+    old = np.flatnonzero(~window.new & eligible)
+    index = dict(zip(window.documents["doc_id"].gather(old).to_list(), old.tolist()))
+    edges = []
+    for a, b, score in stored.filter(pl.col("kind") == kind).select("a", "b", "score").iter_rows():
+        i, j = index.get(a), index.get(b)
+        if i is not None and j is not None:
+            edges.append(Edge(min(i, j), max(i, j), kind, score))
+    return edges
 
+
+def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: Timings, progress: Progress) -> Matched:
+    """Find and verify the edges of fresh documents, keep the stored ones, cluster.
+
+    Near-copy candidates come from LSH over one representative of each set of
+    exact copies; paraphrase candidates from LSH over the fact fingerprints of
+    one leader per near-copy group. Pairs between documents matched by an
+    earlier run keep that run's decision (the stored edges).
+    """
+    n = len(window)
+    ids = window.documents["doc_id"]
+    published = window.documents["published"].to_list()
     with timings.stage("near_copy"), progress.task("near-copies", 1) as advance:
-        first_with_hash: dict[int, int] = {}
-        exact_edges: list[Edge] = []
-        for i, s in enumerate(sketches):
-            first = first_with_hash.setdefault(s.text_hash, i)
-            if first != i:
-                exact_edges.append(Edge(first, i, "near-copy", 1.0))
-        unique = np.array(sorted(first_with_hash.values()), dtype=np.int64)
+        text_hash = window.array("text_hash")
+        order = np.argsort(text_hash, kind="stable")  # ties in rank order: each hash's first is its most preferred
+        starts = np.r_[True, text_hash[order][1:] != text_hash[order][:-1]] if n else np.empty(0, bool)
+        first = np.empty(n, dtype=np.int64)
+        first[order] = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+        representative = first == np.arange(n)
+        exact_edges = [Edge(int(first[i]), int(i), "near-copy", 1.0) for i in np.flatnonzero(~representative).tolist()]
+        unique = np.flatnonzero(representative)
+        fresh = (window.fresh | ~window.previous("representative", False))[unique]
         near = config.near_copy
         bands, rows = lsh_params(near.threshold, near.num_perm, near.bands, near.rows)
-        keys = band_keys(signatures[unique], bands, rows)
+        keys = band_keys(window.array("signatures", unique), bands, rows)
         if near.lede_words:  # one more "band": the opening words, which truncated copies keep
-            keys = np.column_stack([keys, np.array([sketches[i].lede_hash for i in unique], dtype=np.uint64)])
-        pairs = unique[candidate_pairs(keys, near.max_bucket)] if n else np.empty((0, 2), np.int64)
-        near_edges = exact_edges + verify_near_copies(pairs, sketches, published, config)
-        group = cluster(near_edges, [], config.story.min_link_fraction, n).group
+            keys = np.column_stack([keys, window.array("lede_hash", unique)])
+        pairs = unique[candidate_pairs(keys, near.max_bucket, None if fresh.all() else fresh)]
+        found_near = verify_near_copies(pairs, window.sketches(distinct(pairs.ravel())), published, config)
+        kept_near = _kept_edges(stored_edges, window, "near-copy", representative)
+        group = near_copy_groups(exact_edges + kept_near + found_near, n)
         advance(1)
 
-    para_edges: list[Edge] = []
-    scorer: ParaphraseScorer | None = None
+    found_para: list[Edge] = []
+    kept_para: list[Edge] = []
+    weights: ParaphraseWeights | None = None
     if config.paraphrase.enabled and n:
         with timings.stage("paraphrase"), progress.task("paraphrases", 1) as advance:
-            leaders = [i for i in range(n) if group[i] == i]
-            leader_facts = [sketches[i].facts for i in leaders]
-            scorer = ParaphraseScorer([sketches[i] for i in leaders])
-            leader_pairs = paraphrase_candidates(fact_signatures[leaders], config)
-            found = verify_paraphrases(leader_pairs, scorer, leader_facts, [published[i] for i in leaders], config)
-            para_edges = [Edge(leaders[e.a], leaders[e.b], e.kind, e.score) for e in found]
+            leaders = np.flatnonzero(group == np.arange(n))
+            fresh = (window.fresh | ~window.previous("leader", False))[leaders]
+            weights = ParaphraseWeights(window.terms("word_terms", leaders), window.terms("fact_terms", leaders))
+            pairs = paraphrase_candidates(window.array("fact_signatures", leaders), config, fresh)
+            involved = distinct(pairs.ravel())
+            docs = leaders[involved]
+            vectors = weights.vectors(window.terms("word_terms", docs), window.terms("fact_terms", docs))
+            sketches = window.sketches(docs)
+            local = np.searchsorted(involved, pairs)
+            found = verify_paraphrases(local, vectors, [sketches[i].facts for i in docs.tolist()], [published[i] for i in docs.tolist()], config)
+            touching = fresh[involved]
+            found_para = [Edge(int(docs[e.a]), int(docs[e.b]), e.kind, e.score) for e in found if touching[e.a] or touching[e.b]]
+            leader_mask = np.zeros(n, dtype=bool)
+            leader_mask[leaders] = True
+            kept_para = _kept_edges(stored_edges, window, "paraphrase", leader_mask)
             advance(1)
     with timings.stage("cluster"):
-        clustering = cluster(near_edges, para_edges, config.story.min_link_fraction, n)
-    return Matched(docs, signatures, fact_signatures, clustering.group, clustering.story, scorer)
+        story = story_clusters(group, exact_edges + kept_near + found_near + kept_para + found_para, config.story.min_link_fraction)
+        matched = kept_near + found_near + kept_para + found_para
+        edges = pl.DataFrame(
+            {
+                "a": ids.gather([e.a for e in matched]), "b": ids.gather([e.b for e in matched]),
+                "kind": [e.kind for e in matched], "score": [e.score for e in matched],
+            },  # fmt: skip
+            schema=EDGES_SCHEMA,
+        )
+    return Matched(group, story, representative, edges, weights)
 
 
 def build_reports(
-    matched: Matched, cluster_ids: dict[int, str], rejections: list[Rejection], previous_canonicals: dict[str, str],
+    window: Window, matched: Matched, cluster_ids: list[str], rejections: list[Rejection], previous_canonicals: dict[str, str],
     previous_diffs: pl.DataFrame | None, config: Config, timings: Timings, progress: Progress,
-) -> report.Reports:  # fmt: skip
-    """Canonicals, match kinds, scores and diffs, as report frames.
+) -> tuple[report.Reports, dict[str, np.ndarray]]:  # fmt: skip
+    """Canonicals, match kinds, scores and diffs, as report frames; and the
+    per-document results the state keeps (``window.RESULT_SCHEMA``).
 
+    A variant whose canonical (and being in its near-copy group or not) is as
+    in the previous run keeps that run's row; the others are compared afresh.
     ``previous_diffs`` (``report.DIFFS_SCHEMA``, from the state) holds diffs
     already made: a variant whose pair of document versions is among them is
     not diffed again."""
-    docs, group, story = matched.documents, matched.group, matched.story
-    members: dict[int, list[int]] = {}
-    for i, s in enumerate(story.tolist()):
-        members.setdefault(s, []).append(i)
+    n = len(window)
+    docs = window.documents
+    ids, runs = docs["doc_id"].to_numpy(), docs["run"].to_numpy()
+    canon, group = matched.story, matched.group
+    is_canonical = canon == np.arange(n)
+    in_canonical_group = group == group[canon]
     with timings.stage("canonical"):
-        canon = story
-        variants = [i for i in range(len(docs)) if canon[i] != i]
-        para_scores: dict[int, float] = {}
-        if matched.scorer is not None and variants:
-            involved = sorted(set(variants) | {int(canon[i]) for i in variants})
-            row = {i: k for k, i in enumerate(involved)}
-            words, facts = matched.scorer.transform([docs[i].sketch for i in involved])
-            a = np.array([row[int(canon[i])] for i in variants])
-            b = np.array([row[i] for i in variants])
-            para_scores = dict(zip(variants, ParaphraseScorer.score_rows(words[a], facts[a], words[b], facts[b]).tolist()))
-        rows: list[tuple[int, str, float, float, float | None]] = []
-        for i, doc in enumerate(docs):
+        kept = (
+            ~window.fresh & ~is_canonical
+            & (window.previous("canonical_doc_id", "") == ids[canon]) & (window.previous("canonical_run", -1) == runs[canon])
+            & (window.previous("in_canonical_group", False) == in_canonical_group) & window.previous("match", "").astype(bool)
+        )  # fmt: skip
+        match_kind = np.where(is_canonical, "canonical", window.previous("match", "")).astype(object)
+        jaccard = np.where(is_canonical, 1.0, window.previous("jaccard", np.nan))
+        containment = np.where(is_canonical, 1.0, window.previous("containment", np.nan))
+        paraphrase = np.where(is_canonical, 1.0, window.previous("paraphrase_score", np.nan))
+        todo = np.flatnonzero(~is_canonical & ~kept)
+        involved = distinct(np.concatenate([todo, canon[todo]]))
+        sketches = window.sketches(involved)
+        for i in todo.tolist():
             c = int(canon[i])
-            if c == i:
-                rows.append((i, "canonical", 1.0, 1.0, 1.0))
-                continue
-            similar, jaccard, containment = is_near_copy(docs[c].sketch, doc.sketch, config)
-            if doc.sketch.text_hash == docs[c].sketch.text_hash:
-                kind = "exact"
-            elif similar or group[i] == group[c]:
-                kind = "near-copy"
+            similar, jaccard[i], containment[i] = is_near_copy(sketches[c], sketches[i], config)
+            if sketches[i].text_hash == sketches[c].text_hash:
+                match_kind[i] = "exact"
             else:
-                kind = "paraphrase"
-            rows.append((i, kind, jaccard, containment, para_scores.get(i)))
+                match_kind[i] = "near-copy" if similar or in_canonical_group[i] else "paraphrase"
+        if matched.weights is not None and len(todo):
+            vectors = matched.weights.vectors(window.terms("word_terms", involved), window.terms("fact_terms", involved))
+            paraphrase[todo] = vectors.score_pairs(np.searchsorted(involved, np.stack([canon[todo], todo], axis=1)))
+        elif matched.weights is None:
+            paraphrase[~is_canonical] = np.nan
+        reasons = _canonical_reasons(docs, canon, cluster_ids, config)
+    variants = np.flatnonzero(~is_canonical)
     with timings.stage("diff"):
-        diffs = _variant_diffs(docs, [(i, int(canon[i])) for i in variants], previous_diffs, config, progress)
+        diffs = _variant_diffs(window, [(i, int(canon[i])) for i in variants.tolist()], previous_diffs, config, progress)
     with timings.stage("report"):
-        reasons = {s: canonical_reason(docs[s], docs[m[1]] if len(m) > 1 else None, config.canonical) for s, m in members.items()}
-        return report.make_reports(docs, group, story, rows, diffs, reasons, cluster_ids, rejections, previous_canonicals)
+        results = {
+            "cluster_id": cluster_ids, "group_id": ids[group], "is_canonical": is_canonical, "canonical_doc_id": ids[canon],
+            "match": match_kind, "jaccard": jaccard, "containment": containment, "paraphrase_score": _nullable(paraphrase),
+        }  # fmt: skip
+        reports = report.make_reports(docs, results, diffs, reasons, rejections, previous_canonicals)
+    kept_results = {
+        "cluster_id": cluster_ids, "group_id": ids[group], "canonical_doc_id": ids[canon], "canonical_run": runs[canon],
+        "in_canonical_group": in_canonical_group, "match": match_kind, "jaccard": jaccard, "containment": containment,
+        "paraphrase_score": _nullable(paraphrase), "representative": matched.representative, "leader": group == np.arange(n),
+    }  # fmt: skip
+    return reports, kept_results
 
 
-def _variant_diffs(
-    docs: list[Document], pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, progress: Progress
-) -> pl.DataFrame:
+def _nullable(values: np.ndarray) -> list[float | None]:
+    return [None if v != v else v for v in values.tolist()]  # NaN: no value
+
+
+def _canonical_reasons(docs: pl.DataFrame, canon: np.ndarray, cluster_ids: list[str], config: Config) -> dict[str, str]:
+    """Each story's canonical reason, from its canonical and the next member in rank."""
+    runner_up: dict[int, int] = {}
+    for i, c in enumerate(canon.tolist()):
+        if c != i:
+            runner_up.setdefault(c, i)
+    rows = docs.select(RANKED_COLUMNS)
+    heads = np.flatnonzero(canon == np.arange(len(canon)))
+    needed = distinct(np.concatenate([heads, np.array(list(runner_up.values()), dtype=np.int64)]))
+    by_index = dict(zip(needed.tolist(), rows[needed].iter_rows(named=True)))
+    return {
+        cluster_ids[c]: canonical_reason(by_index[c], by_index[runner_up[c]] if c in runner_up else None, config.canonical) for c in heads.tolist()
+    }
+
+
+def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, progress: Progress) -> pl.DataFrame:
     """The diff of each ``(variant, canonical)`` pair, as a ``report.DIFFS_SCHEMA`` frame."""
-    keys = [(docs[i].article.doc_id, docs[i].run, docs[c].article.doc_id, docs[c].run) for i, c in pairs]
+    ids, runs = window.documents["doc_id"].to_list(), window.documents["run"].to_list()
+    keys = [(ids[i], runs[i], ids[c], runs[c]) for i, c in pairs]
     if previous is None:
         known = report.diffs_frame([], [])
     else:
@@ -240,7 +311,7 @@ def _variant_diffs(
     seen = set(known["doc_id"].to_list())
     todo = [(pair, key) for pair, key in zip(pairs, keys) if key[0] not in seen]
     with progress.task("diffs", len(todo)) as advance:
-        text_pairs = [(docs[c].text, docs[i].text) for (i, c), _ in todo]
+        text_pairs = [(window.text(c), window.text(i)) for (i, c), _ in todo]
         found = map_chunks(partial(diff_pairs, max_sentences=config.diff.max_sentences), text_pairs, config.runtime.chunk_docs, workers(config), advance)
     made = report.diffs_frame([key for _, key in todo], [d for part in found for d in part])
     return pl.concat([known, made])
@@ -295,6 +366,11 @@ def _sketch_settings(config: Config) -> dict[str, Any]:
     }
 
 
+def _decision_settings(config: Config) -> dict[str, Any]:
+    """Options that stored edges and results depend on: under others, every pair is matched again."""
+    return {name: getattr(config, name).model_dump(mode="json") for name in ("near_copy", "paraphrase", "story", "canonical")}
+
+
 def run_job(feed_dir: Path, out_dir: Path, config: Config, progress: Progress, state_dir: Path | None = None, dry_run: bool = False) -> dict[str, Any]:
     """One run: everything under ``feed_dir`` (only new or changed files when
     ``state_dir`` holds earlier runs), reports for the whole window in
@@ -324,7 +400,7 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
     now = utc_now()
     with timings.stage("load_state"):
         state = load_state(state_dir) if state_dir else State()
-    if state.run and state.matching_config != _sketch_settings(config):
+    if state.run and state.sketch_settings != _sketch_settings(config):
         raise StateMismatch(f"state {state_dir} was built with other normalise/sketch options; use a new --state directory or the same config")
     run = state.run + 1
 
@@ -338,33 +414,30 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
             except OSError:  # broken symlink: read_file rejects it
                 stats[path.relative_to(feed_dir).as_posix()] = (-1, -1)
         to_read = [p for p in files if state.files.get(p.relative_to(feed_dir).as_posix()) != stats[p.relative_to(feed_dir).as_posix()]]
-        reread = {p.relative_to(feed_dir).as_posix() for p in to_read}
-        keep_old = [i for i, d in enumerate(state.documents) if d.article.path not in reread]
-        old_rejections = [r for r in state.rejections if r.path not in reread]
-        articles, rejections = ingest(to_read, feed_dir, config, progress, {state.documents[i].article.doc_id for i in keep_old})
+        reread = [p.relative_to(feed_dir).as_posix() for p in to_read]
+        old = state.documents.filter(~pl.col("path").is_in(reread))
+        old_rejections = [r for r in state.rejections if r.path not in set(reread)]
+        articles, rejections = ingest(to_read, feed_dir, config, progress, set(old["doc_id"].to_list()))
     line_counts = Counter(state.line_counts)
-    prepared, empty = prepare(articles, line_counts, config, progress, timings, run, now)
+    prepared, empty = prepare(articles, line_counts, config, progress, timings)
     rejections = old_rejections + rejections + empty
 
     with timings.stage("retention"):
-        newest = max((d.article.published for d in state.documents + prepared.documents if d.article.published), default=None)
-        gone = expire(state, config.state.retention_days, now, newest)
-        keep_old = [i for i in keep_old if not gone[i]]
-        old_sig = state.signatures[keep_old] if state.signatures is not None else prepared.signatures[:0]
-        old_fact = state.fact_signatures[keep_old] if state.fact_signatures is not None else prepared.fact_signatures[:0]
-        window = Prepared(
-            [state.documents[i] for i in keep_old] + prepared.documents,
-            np.concatenate([old_sig, prepared.signatures]),
-            np.concatenate([old_fact, prepared.fact_signatures]),
-        )
-    matched = match(window, config, timings, progress)
-    docs = matched.documents
-    ids = [d.article.doc_id for d in docs]
-    cluster_ids = name_stories(
-        matched.story, [(d.run, d.article.path, d.article.record or 0, d.article.doc_id) for d in docs], ids, [state.cluster_ids.get(i) for i in ids]
-    )
+        new = new_documents(prepared.articles, prepared.segment.sketches.words, run, now)
+        newest = pl.concat([old["published"], new["published"]]).max()
+        old = old.filter(~expired(old, config.state.retention_days, now, newest))
+        segment_names = sorted(state.segments)
+        old = old.with_columns(pl.col("segment").replace_strict({name: k for k, name in enumerate(segment_names)}, return_dtype=pl.Int64).alias("segment_index"))
+        reuse = state.decision_settings == _decision_settings(config)
+        window = assemble(old.drop("segment"), [state.segments[name] for name in segment_names], new, prepared.segment, reuse, config.canonical)
+    matched = match(window, state.edges, config, timings, progress)
+    docs = window.documents
+    previous_ids = docs["cluster_id"].to_list()
+    founders = list(zip(docs["run"].to_list(), docs["path"].to_list(), docs["record"].fill_null(0).to_list(), docs["doc_id"].to_list()))
+    names = name_stories(matched.story, founders, docs["doc_id"].to_list(), previous_ids)
+    cluster_ids = [names[s] for s in matched.story.tolist()]
     previous_diffs = state.diffs if state.diff_max_sentences == config.diff.max_sentences else None
-    reports = build_reports(matched, cluster_ids, rejections, state.canonicals, previous_diffs, config, timings, progress)
+    reports, results = build_reports(window, matched, cluster_ids, rejections, state.canonicals, previous_diffs, config, timings, progress)
     info = summarise(reports, feed_dir, len(files), len(to_read), timings, config, run)
     if previous_diffs is not None:
         info["counts"]["diffs_reused"] = reports.diffs.join(previous_diffs, on=list(report.DIFF_KEY_SCHEMA), how="semi").height
@@ -373,19 +446,19 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
     with timings.stage("write"):
         report.write_reports(reports, out_dir, info)
         if state_dir is not None:
-            by_doc = dict(zip(reports.documents["doc_id"].to_list(), reports.documents["cluster_id"].to_list()))
+            documents, segments = _store_segments(state_dir, window, segment_names, run)
             save_state(
                 state_dir,
                 State(
                     run=run,
-                    documents=docs,
-                    signatures=matched.signatures,
-                    fact_signatures=matched.fact_signatures,
-                    cluster_ids=by_doc,
+                    documents=documents.with_columns(pl.Series(name, values, dtype=RESULT_SCHEMA[name]) for name, values in results.items()),
+                    segments=segments,
+                    edges=matched.edges,
                     canonicals=dict(zip(reports.clusters["cluster_id"].to_list(), reports.clusters["canonical_doc_id"].to_list())),
-                    files={p: s for p, s in stats.items()},
+                    files=stats,
                     line_counts=dict(line_counts),
-                    matching_config=_sketch_settings(config),
+                    sketch_settings=_sketch_settings(config),
+                    decision_settings=_decision_settings(config),
                     rejections=rejections,
                     diffs=reports.diffs,
                     diff_max_sentences=config.diff.max_sentences,
@@ -393,3 +466,25 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
             )
     info["timings_seconds"] = timings.seconds | {"total": round(sum(timings.seconds.values()), 4)}
     return info
+
+
+def _store_segments(state_dir: Path, window: Window, names: list[str], run: int) -> tuple[pl.DataFrame, dict[str, Segment]]:
+    """Write the new documents' segment (with the live rows of segments now
+    less than half live, see ``segments``); returns the window's documents
+    with their ``segment`` and ``segment_row``, and the segments they use by name."""
+    sources = [*names, None]  # the window's last segment is the new documents', not written yet
+    live = np.bincount(window.source, minlength=len(sources))
+    moved = np.flatnonzero(np.r_[[live[k] * 2 < len(window.segments[k]) for k in range(len(names))], True][window.source])
+    segment_of = np.array(sources, dtype=object)[window.source]
+    row = window.row.copy()
+    used = {name: window.segments[k] for k, name in enumerate(names) if live[k] and not live[k] * 2 < len(window.segments[k])}
+    if len(moved):
+        parts = [window.segments[k].take(window.row[moved[window.source[moved] == k]]) for k in range(len(sources))]
+        written = Segment.concat(parts)
+        name = write_segment(state_dir, written, run)
+        order = np.argsort(window.source[moved], kind="stable")
+        segment_of[moved[order]] = name
+        row[moved[order]] = np.arange(len(moved))
+        used[name] = written
+    documents = window.documents.with_columns(pl.Series("segment", segment_of, dtype=pl.String), pl.Series("segment_row", row, dtype=pl.Int64))
+    return documents.select(list(ARTICLE_SCHEMA) + ["segment", "segment_row"]), used

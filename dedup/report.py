@@ -12,7 +12,7 @@ import polars as pl
 
 from dedup.atomic import publish
 from dedup.diff import VariantDiff
-from dedup.records import Document, Rejection
+from dedup.records import Rejection
 
 REPORT_FILES = ["documents.parquet", "clusters.parquet", "variants.parquet", "rejected.parquet", "run.json"]
 
@@ -60,36 +60,28 @@ class Reports:
 
 
 def make_reports(
-    docs: list[Document],
-    group: np.ndarray,
-    story: np.ndarray,
-    rows: list[tuple[int, str, float, float, float | None]],
+    documents: pl.DataFrame,
+    results: dict[str, Any],
     diffs: pl.DataFrame,
-    reasons: dict[int, str],
-    cluster_ids: dict[int, str],
+    reasons: dict[str, str],
     rejections: list[Rejection],
     previous_canonicals: dict[str, str],
 ) -> Reports:
-    """The report frames; ``diffs`` (``DIFFS_SCHEMA``) holds a row per variant."""
-    scalar_columns = [name for name in VARIANTS_SCHEMA if name not in DIFF_COLUMNS]
-    documents: dict[str, list[Any]] = {name: [] for name in DOCUMENTS_SCHEMA}
-    variants: dict[str, list[Any]] = {name: [] for name in scalar_columns}
-    for i, kind, jaccard, containment, para in rows:
-        a, s = docs[i].article, int(story[i])
-        values = {
-            "doc_id": a.doc_id, "cluster_id": cluster_ids[s], "group_id": docs[int(group[i])].article.doc_id,
-            "is_canonical": s == i, "match": kind, "jaccard": jaccard, "containment": containment, "paraphrase_score": para,
-            "title": a.title, "source": a.source, "url": a.url, "published": a.published, "path": a.path, "record": a.record,
-            "words": docs[i].sketch.words, "flags": list(a.flags),
-        }  # fmt: skip
-        for name, value in values.items():
-            documents[name].append(value)
-        if s != i:
-            for name in scalar_columns:
-                variants[name].append(docs[s].article.doc_id if name == "canonical_doc_id" else values[name])
-    variants_frame = pl.DataFrame(variants, schema={name: VARIANTS_SCHEMA[name] for name in scalar_columns})
-    variants_frame = variants_frame.join(diffs.select("doc_id", *DIFF_COLUMNS), on="doc_id", how="left", maintain_order="left").select(list(VARIANTS_SCHEMA))
-    documents_frame = pl.DataFrame(documents, schema=DOCUMENTS_SCHEMA)
+    """The report frames. ``documents`` (most preferred first) holds the
+    documents' fields; ``results`` a value per document for each of
+    ``cluster_id``, ``group_id``, ``is_canonical``, ``canonical_doc_id``,
+    ``match``, ``jaccard``, ``containment`` and ``paraphrase_score``;
+    ``diffs`` (``DIFFS_SCHEMA``) a row per variant; ``reasons`` each cluster's
+    canonical reason."""
+    columns = [pl.Series(name, values, dtype=DOCUMENTS_SCHEMA.get(name, pl.String)) for name, values in results.items()]
+    frame = documents.with_columns(columns)
+    documents_frame = frame.select(list(DOCUMENTS_SCHEMA))
+    variants_frame = (
+        frame.filter(~pl.col("is_canonical"))
+        .select([name for name in VARIANTS_SCHEMA if name not in DIFF_COLUMNS])
+        .join(diffs.select("doc_id", *DIFF_COLUMNS), on="doc_id", how="left", maintain_order="left")
+        .select(list(VARIANTS_SCHEMA))
+    )
     clusters = (
         documents_frame.with_row_index("rank")
         .group_by("cluster_id")
@@ -105,9 +97,8 @@ def make_reports(
         )
         .sort("first_rank")
     )
-    reason_by_id = {cluster_ids[s]: r for s, r in reasons.items()}
     clusters = clusters.with_columns(
-        pl.col("cluster_id").replace_strict(reason_by_id, return_dtype=pl.String).alias("canonical_reason"),
+        pl.col("cluster_id").replace_strict(reasons, return_dtype=pl.String).alias("canonical_reason"),
         pl.col("cluster_id").replace_strict(previous_canonicals, default=None, return_dtype=pl.String).alias("previous_canonical_doc_id"),
     )
     clusters = clusters.with_columns(

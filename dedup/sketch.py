@@ -11,52 +11,32 @@ to and from the state, packed in flat arrays (``PackedSketches``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 from itertools import chain
 
 import numpy as np
 import xxhash
 
-from dedup.arrays import distinct
+from dedup.arrays import Ragged, distinct
 from dedup.config import Config
 from dedup.facts import Facts, extract_facts
 from dedup.minhash import MinHasher
 from dedup.shingle import hash_tokens, shingle_hashes, shingle_values, tokenize
-from dedup.terms import FEATURES, TermVector, background_shares, content_mask
+from dedup.terms import FEATURES, Terms, background_shares, content_mask
 
 
 @dataclass(slots=True)
 class Sketch:
+    """One document's matching record (views into a ``PackedSketches``)."""
+
     words: int
     text_hash: int
     lede_hash: int
     """Hash of the first ``near_copy.lede_words`` words: truncated copies keep the lede."""
     shingles: np.ndarray
     facts: Facts
-    words_vector: TermVector
-    """Content words, for the paraphrase score."""
-    facts_vector: TermVector
-    """Names and numbers, for the paraphrase score."""
-
-
-@dataclass(slots=True)
-class Ragged:
-    """Variable-length rows in one flat array: row ``i`` is ``values[offsets[i]:offsets[i + 1]]``.
-
-    Moves many small arrays between processes, and to and from disk, as two."""
-
-    values: np.ndarray
-    offsets: np.ndarray
-
-    def row(self, i: int) -> np.ndarray:
-        return self.values[self.offsets[i] : self.offsets[i + 1]]
-
-    @staticmethod
-    def of(rows: list[np.ndarray], dtype: type) -> Ragged:
-        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-        values = np.concatenate(rows).astype(dtype, copy=False) if rows else np.empty(0, dtype)
-        return Ragged(values, np.concatenate([[0], np.cumsum(lengths)]))
 
 
 @dataclass(slots=True)
@@ -69,82 +49,69 @@ class PackedSketches:
     shingles: Ragged
     numbers: Ragged
     names: Ragged
-    word_columns: Ragged
-    word_tf: np.ndarray
-    """Aligned with ``word_columns.values`` (so is ``word_background``)."""
-    word_background: np.ndarray
-    fact_columns: Ragged
-    fact_tf: np.ndarray
-    """Aligned with ``fact_columns.values`` (so is ``fact_background``)."""
-    fact_background: np.ndarray
+    word_terms: Terms
+    """Content words, for the paraphrase score."""
+    fact_terms: Terms
+    """Names and numbers, for the paraphrase score."""
     signatures: np.ndarray
     """(n, near_copy.num_perm) uint32 MinHash signatures of the shingle sets."""
     fact_signatures: np.ndarray
     """(n, paraphrase.num_perm) uint32 MinHash signatures of the salient facts."""
 
-    def unpack(self) -> list[Sketch]:
-        """One ``Sketch`` per document, its arrays views into these."""
-        sketches = []
-        for i, (words, text_hash, lede_hash) in enumerate(zip(self.words.tolist(), self.text_hash.tolist(), self.lede_hash.tolist())):
-            w, f = slice(self.word_columns.offsets[i], self.word_columns.offsets[i + 1]), slice(self.fact_columns.offsets[i], self.fact_columns.offsets[i + 1])
-            sketches.append(
-                Sketch(
-                    words=words,
-                    text_hash=text_hash,
-                    lede_hash=lede_hash,
-                    shingles=self.shingles.row(i),
-                    facts=Facts(numbers=self.numbers.row(i), names=self.names.row(i)),
-                    words_vector=TermVector(self.word_columns.values[w], self.word_tf[w], self.word_background[w]),
-                    facts_vector=TermVector(self.fact_columns.values[f], self.fact_tf[f], self.fact_background[f]),
-                )
-            )
-        return sketches
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def sketch(self, i: int) -> Sketch:
+        return Sketch(
+            words=int(self.words[i]),
+            text_hash=int(self.text_hash[i]),
+            lede_hash=int(self.lede_hash[i]),
+            shingles=self.shingles.row(i),
+            facts=Facts(numbers=self.numbers.row(i), names=self.names.row(i)),
+        )
+
+    def take(self, rows: np.ndarray) -> PackedSketches:
+        """The given rows, in that order (copies, also from memory-mapped arrays)."""
+        return PackedSketches(
+            **{f.name: getattr(self, f.name).take(rows) if f.name in _NESTED else np.asarray(getattr(self, f.name)[rows]) for f in fields(PackedSketches)}
+        )
 
     @staticmethod
-    def pack(sketches: list[Sketch], signatures: np.ndarray, fact_signatures: np.ndarray) -> PackedSketches:
-        """The inverse of ``unpack``."""
-        words_vectors, facts_vectors = [s.words_vector for s in sketches], [s.facts_vector for s in sketches]
+    def concat(parts: list[PackedSketches]) -> PackedSketches:
         return PackedSketches(
-            words=np.array([s.words for s in sketches], dtype=np.int64),
-            text_hash=np.array([s.text_hash for s in sketches], dtype=np.uint64),
-            lede_hash=np.array([s.lede_hash for s in sketches], dtype=np.uint64),
-            shingles=Ragged.of([s.shingles for s in sketches], np.uint32),
-            numbers=Ragged.of([s.facts.numbers for s in sketches], np.uint64),
-            names=Ragged.of([s.facts.names for s in sketches], np.uint64),
-            word_columns=Ragged.of([v.columns for v in words_vectors], np.uint32),
-            word_tf=_flat([v.tf for v in words_vectors]),
-            word_background=_flat([v.background for v in words_vectors]),
-            fact_columns=Ragged.of([v.columns for v in facts_vectors], np.uint32),
-            fact_tf=_flat([v.tf for v in facts_vectors]),
-            fact_background=_flat([v.background for v in facts_vectors]),
-            signatures=signatures,
-            fact_signatures=fact_signatures,
+            **{
+                f.name: type(getattr(parts[0], f.name)).concat([getattr(p, f.name) for p in parts])
+                if f.name in _NESTED
+                else np.concatenate([getattr(p, f.name) for p in parts])
+                for f in fields(PackedSketches)
+            }
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every array by name (a ragged field ``f`` as ``f.values`` and ``f.offsets``), e.g. for ``np.savez``."""
-        found: dict[str, np.ndarray] = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if isinstance(value, Ragged):
-                found[f"{field.name}.values"], found[f"{field.name}.offsets"] = value.values, value.offsets
-            else:
-                found[field.name] = value
-        return found
+        """Every array by a dotted name (``shingles.values``, ``word_terms.columns.offsets``), e.g. to save."""
+        return dict(_flatten(self, ""))
 
     @staticmethod
     def from_arrays(arrays: Mapping[str, np.ndarray]) -> PackedSketches:
         """The inverse of ``arrays``."""
-        return PackedSketches(
-            **{
-                field.name: Ragged(arrays[f"{field.name}.values"], arrays[f"{field.name}.offsets"]) if f"{field.name}.values" in arrays else arrays[field.name]
-                for field in fields(PackedSketches)
-            }
-        )
+        return _unflatten(PackedSketches, arrays, "")
 
 
-def _flat(rows: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(rows).astype(np.float32, copy=False) if rows else np.empty(0, np.float32)
+_NESTED = {"shingles", "numbers", "names", "word_terms", "fact_terms"}
+
+
+def _flatten(record: object, prefix: str) -> Iterator[tuple[str, np.ndarray]]:
+    for f in fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if isinstance(value, np.ndarray):
+            yield prefix + f.name, value
+        else:
+            yield from _flatten(value, f"{prefix}{f.name}.")
+
+
+def _unflatten(kind: type, arrays: Mapping[str, np.ndarray], prefix: str) -> Any:
+    hints = {"shingles": Ragged, "numbers": Ragged, "names": Ragged, "columns": Ragged, "word_terms": Terms, "fact_terms": Terms}
+    return kind(**{f.name: _unflatten(hints[f.name], arrays, f"{prefix}{f.name}.") if f.name in hints else arrays[prefix + f.name] for f in fields(kind)})
 
 
 def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
@@ -167,11 +134,11 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     lede_hash = [xxhash.xxh3_64_intdigest(hashes[a : min(a + near.lede_words, b)].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     shingles = _chunk_shingles(hashes, offsets, doc_of_token, near.shingle_words)
     content = np.flatnonzero(content_mask(hashes))
-    word_columns, word_tf, word_background = _chunk_term_vectors(doc_of_token[content], hashes[content], all_tokens, content, len(texts))
+    word_terms = _chunk_terms(doc_of_token[content], hashes[content], all_tokens, content, len(texts))
     fact_lists = [f.names + f.numbers for f in facts]
     fact_terms = list(chain.from_iterable(fact_lists))
     fact_doc = np.repeat(np.arange(len(texts)), [len(f) for f in fact_lists])
-    fact_columns, fact_tf, fact_background = _chunk_term_vectors(fact_doc, hash_tokens(fact_terms), fact_terms, np.arange(len(fact_terms)), len(texts))
+    fact_term_vectors = _chunk_terms(fact_doc, hash_tokens(fact_terms), fact_terms, np.arange(len(fact_terms)), len(texts))
     salient = [(hash_tokens(f.salient) >> np.uint64(32)).astype(np.uint32) for f in facts]
     return PackedSketches(
         words=lengths,
@@ -180,12 +147,8 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
         shingles=shingles,
         numbers=_grouped_unique_hashes([f.numbers for f in facts]),
         names=_grouped_unique_hashes([f.names for f in facts]),
-        word_columns=word_columns,
-        word_tf=word_tf,
-        word_background=word_background,
-        fact_columns=fact_columns,
-        fact_tf=fact_tf,
-        fact_background=fact_background,
+        word_terms=word_terms,
+        fact_terms=fact_term_vectors,
         signatures=MinHasher(near.num_perm, near.seed).signatures_of(shingles.values, shingles.offsets),
         fact_signatures=MinHasher(para.num_perm, near.seed).signatures(salient),
     )
@@ -216,12 +179,9 @@ def _chunk_shingles(hashes: np.ndarray, offsets: np.ndarray, doc_of_token: np.nd
     return Ragged.of([rows[i] if i in rows else unique[long_offsets[i] : long_offsets[i + 1]] for i in range(n)], np.uint32)
 
 
-def _chunk_term_vectors(
-    doc_of: np.ndarray, hashes: np.ndarray, terms: list[str], positions: np.ndarray, n: int
-) -> tuple[Ragged, np.ndarray, np.ndarray]:
-    """The ``TermVector`` of every document's terms (``terms[positions[k]]``
-    has hash ``hashes[k]`` and belongs to document ``doc_of[k]``): its columns,
-    the sublinear counts and the background shares, each row's in one flat array."""
+def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, terms: list[str], positions: np.ndarray, n: int) -> Terms:
+    """The term vectors of every document's terms (``terms[positions[k]]``
+    has hash ``hashes[k]`` and belongs to document ``doc_of[k]``)."""
     keys, first, counts = np.unique(_keys(doc_of, hashes % np.uint64(FEATURES)), return_index=True, return_counts=True)
     columns, offsets = _split_keys(keys, n)
     # a column's share is that of the document's first term in it (two terms
@@ -231,7 +191,7 @@ def _chunk_term_vectors(
     shares = np.array(background_shares([terms[i] for i in positions[first[where]].tolist()]), dtype=np.float32)
     background = shares[np.searchsorted(distinct_hashes, term_hashes)]
     columns = columns.astype(np.uint32)
-    return Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background
+    return Terms(Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background)
 
 
 def _grouped_unique_hashes(groups: list[list[str]]) -> Ragged:

@@ -1,12 +1,14 @@
 """State: what an incremental run needs from the runs before it.
 
 A state directory holds, for every document in the retention window, its
-metadata, normalised text and sketch (so old documents are never re-read or
-re-sketched), the ``(size, mtime)`` of every feed file already read, the
-per-line document counts behind recurring-boilerplate detection, and each
-document's cluster id. It is published like the reports (``atomic.publish``):
-a killed run leaves the previous state whole. A lock file keeps a second run
-off the same state while one is running.
+fields and the last run's results for it (story, report row), with its
+normalised text and sketch in append-only segments (``segments``), so old
+documents are never re-read or re-sketched; the verified edges between them
+(``EDGES_SCHEMA``), so only pairs with a new document are matched again; the
+``(size, mtime)`` of every feed file already read; and the per-line document
+counts behind recurring-boilerplate detection. Its snapshot is published like
+the reports (``atomic.publish``): a killed run leaves the previous state whole.
+A lock file keeps a second run off the same state while one is running.
 
 Retention: a story leaves the state (and the reports) when its newest member
 is older than ``state.retention_days``: by ``published``, measured from the
@@ -26,11 +28,12 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from dedup.atomic import current_snapshot, publish
-from dedup.records import Article, Document, Rejection
-from dedup.sketch import PackedSketches
+from dedup.records import Rejection
+from dedup.segments import Segment, open_segment, remove_unused_segments
+from dedup.window import ARTICLE_SCHEMA, RESULT_SCHEMA
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 
 class StateLocked(RuntimeError):
@@ -52,28 +55,41 @@ def acquire_lock(directory: Path) -> FileLock:
     return lock
 
 
+EDGES_SCHEMA = {"a": pl.String, "b": pl.String, "kind": pl.String, "score": pl.Float64}
+"""Verified edges between documents (by ``doc_id``) found by candidate
+matching: near-copies between exact copies' representatives and paraphrases
+between near-copy group leaders. A later run keeps them and matches only pairs
+with a new document (exact-copy edges are rebuilt every run from text hashes)."""
+
+
 @dataclass
 class State:
     run: int = 0
     """Number of the last run that wrote this state (0: none)."""
-    documents: list[Document] = field(default_factory=list)
-    signatures: np.ndarray | None = None
-    fact_signatures: np.ndarray | None = None
-    cluster_ids: dict[str, str] = field(default_factory=dict)
-    """doc_id -> cluster_id after the last run."""
+    documents: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DOCUMENTS_SCHEMA))
+    """The window's documents (``DOCUMENTS_SCHEMA``): fields, where their sketch is, the last run's results."""
+    segments: dict[str, Segment] = field(default_factory=dict)
+    """The segments the documents are in, by name (memory-mapped)."""
+    edges: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=EDGES_SCHEMA))
     canonicals: dict[str, str] = field(default_factory=dict)
     """cluster_id -> canonical doc_id after the last run."""
     files: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Feed path -> (size, mtime_ns) when last read."""
     line_counts: dict[int, int] = field(default_factory=dict)
     """Short-line key -> number of documents holding it."""
-    matching_config: dict = field(default_factory=dict)
+    sketch_settings: dict = field(default_factory=dict)
+    """The options the stored sketches depend on."""
+    decision_settings: dict = field(default_factory=dict)
+    """The options the stored edges and results depend on."""
     rejections: list[Rejection] = field(default_factory=list)
     """Rejections of the files read so far (dropped when a file is read again)."""
     diffs: pl.DataFrame | None = None
     """The last run's variant diffs, keyed by document versions (``report.DIFFS_SCHEMA``)."""
     diff_max_sentences: int | None = None
     """The ``diff.max_sentences`` they were made with."""
+
+
+DOCUMENTS_SCHEMA = ARTICLE_SCHEMA | RESULT_SCHEMA | {"segment": pl.String, "segment_row": pl.Int64}
 
 
 def load_state(directory: Path) -> State:
@@ -83,27 +99,19 @@ def load_state(directory: Path) -> State:
     meta = json.loads((snapshot / "meta.json").read_text(encoding="utf-8"))
     if meta.get("format") != FORMAT_VERSION:
         raise StateMismatch(f"state {directory} has format {meta.get('format')}, this version reads {FORMAT_VERSION}; use a new --state directory")
-    frame = pl.read_parquet(snapshot / "documents.parquet")
-    with np.load(snapshot / "sketches.npz") as arrays:
-        packed = PackedSketches.from_arrays(dict(arrays))
-    columns = [frame[name].to_list() for name in ("doc_id", "path", "record", "title", "text", "url", "source", "published", "flags", "run", "seen_at")]
-    documents = [
-        Document(Article(doc_id, path, record, title, text, url, source, published, flags), text, sketch, run, seen_at)
-        for (doc_id, path, record, title, text, url, source, published, flags, run, seen_at), sketch in zip(zip(*columns), packed.unpack())
-    ]
     files = pl.read_parquet(snapshot / "files.parquet")
     lines = pl.read_parquet(snapshot / "lines.parquet")
     rejected = pl.read_parquet(snapshot / "rejected.parquet")
     return State(
         run=meta["run"],
-        documents=documents,
-        signatures=packed.signatures,
-        fact_signatures=packed.fact_signatures,
-        cluster_ids=dict(zip(frame["doc_id"].to_list(), frame["cluster_id"].to_list())),
+        documents=pl.read_parquet(snapshot / "documents.parquet"),
+        segments={name: open_segment(directory, name) for name in meta["segments"]},
+        edges=pl.read_parquet(snapshot / "edges.parquet"),
         canonicals=meta["canonicals"],
         files={p: (s, m) for p, s, m in files.iter_rows()},
-        line_counts=dict(lines.iter_rows()),
-        matching_config=meta["matching_config"],
+        line_counts=dict(zip(lines["key"].to_list(), lines["documents"].to_list())),
+        sketch_settings=meta["sketch_settings"],
+        decision_settings=meta["decision_settings"],
         rejections=[Rejection(*row) for row in rejected.iter_rows()],
         diffs=pl.read_parquet(snapshot / "diffs.parquet"),
         diff_max_sentences=meta["diff_max_sentences"],
@@ -111,32 +119,12 @@ def load_state(directory: Path) -> State:
 
 
 def save_state(directory: Path, state: State) -> None:
-    documents = state.documents
-    frame = pl.DataFrame(
-        {
-            "doc_id": [d.article.doc_id for d in documents],
-            "path": [d.article.path for d in documents],
-            "record": [d.article.record for d in documents],
-            "title": [d.article.title for d in documents],
-            "text": [d.text for d in documents],
-            "url": [d.article.url for d in documents],
-            "source": [d.article.source for d in documents],
-            "published": [d.article.published for d in documents],
-            "flags": [d.article.flags for d in documents],
-            "run": [d.run for d in documents],
-            "seen_at": [d.seen_at for d in documents],
-            "cluster_id": [state.cluster_ids[d.article.doc_id] for d in documents],
-        },
-        schema_overrides={
-            "record": pl.Int64, "published": pl.Datetime("us", "UTC"), "seen_at": pl.Datetime("us", "UTC"),
-            "flags": pl.List(pl.String), "url": pl.String, "source": pl.String,
-        },  # fmt: skip
-    )
-    packed = PackedSketches.pack([d.sketch for d in documents], state.signatures, state.fact_signatures)
+    """Publish ``state`` atomically; its segments must be written already. Then
+    delete the segments it no longer uses."""
 
     def write(snapshot: Path) -> None:
-        frame.write_parquet(snapshot / "documents.parquet")
-        np.savez(snapshot / "sketches.npz", **packed.arrays())
+        state.documents.write_parquet(snapshot / "documents.parquet")
+        state.edges.write_parquet(snapshot / "edges.parquet")
         if state.diffs is not None:
             state.diffs.write_parquet(snapshot / "diffs.parquet")
         pl.DataFrame(
@@ -151,26 +139,25 @@ def save_state(directory: Path, state: State) -> None:
             schema={"path": pl.String, "record": pl.Int64, "reason": pl.String},
         ).write_parquet(snapshot / "rejected.parquet")
         meta = {
-            "format": FORMAT_VERSION, "run": state.run, "canonicals": state.canonicals,
-            "matching_config": state.matching_config, "diff_max_sentences": state.diff_max_sentences,
+            "format": FORMAT_VERSION, "run": state.run, "segments": sorted(state.segments), "canonicals": state.canonicals,
+            "sketch_settings": state.sketch_settings, "decision_settings": state.decision_settings,
+            "diff_max_sentences": state.diff_max_sentences,
         }  # fmt: skip
         (snapshot / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
     publish(directory, write)
+    remove_unused_segments(directory, set(state.segments))
 
 
-def expire(state: State, retention_days: float, now: datetime, newest_published: datetime | None) -> list[bool]:
-    """Which stored documents leave the window (see module docstring), by story."""
+def expired(documents: pl.DataFrame, retention_days: float, now: datetime, newest_published: datetime | None) -> np.ndarray:
+    """Which of the stored ``documents`` leave the window (see module docstring), by story."""
     limit = timedelta(days=retention_days)
-    fresh_story: dict[str, bool] = {}
-    for d in state.documents:
-        story = state.cluster_ids[d.article.doc_id]
-        if d.article.published is not None and newest_published is not None:
-            fresh = newest_published - d.article.published <= limit
-        else:
-            fresh = now - (d.seen_at or now) <= limit
-        fresh_story[story] = fresh_story.get(story, False) or fresh
-    return [not fresh_story[state.cluster_ids[d.article.doc_id]] for d in state.documents]
+    seen = pl.col("seen_at").fill_null(now)
+    if newest_published is None:
+        fresh = pl.lit(now) - seen <= limit
+    else:
+        fresh = pl.when(pl.col("published").is_not_null()).then(pl.lit(newest_published) - pl.col("published") <= limit).otherwise(pl.lit(now) - seen <= limit)
+    return documents.select((~fresh.any().over("cluster_id")).alias("gone"))["gone"].to_numpy()
 
 
 def utc_now() -> datetime:

@@ -18,20 +18,35 @@ import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from wordfreq import word_frequency
 
+from dedup.arrays import Ragged
 from dedup.shingle import hash_tokens
 
 FEATURES = 1 << 22
 BACKGROUND_DOC_WORDS = 400
 
 
-@dataclass(frozen=True, slots=True)
-class TermVector:
-    columns: np.ndarray
-    """uint32 hashed term ids, ascending and distinct."""
+@dataclass(slots=True)
+class Terms:
+    """The term vectors of many documents: row ``i``'s hashed term ids
+    (``columns.row(i)``, uint32, ascending and distinct), with each id's
+    sublinear term frequency ``1 + ln(count)`` and background share (share of
+    ordinary English documents expected to hold the term) aligned in ``tf``
+    and ``background``."""
+
+    columns: Ragged
     tf: np.ndarray
-    """float32 sublinear term frequency, 1 + ln(count)."""
     background: np.ndarray
-    """float32 share of ordinary English documents expected to hold the term."""
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def take(self, rows: np.ndarray) -> Terms:
+        where, offsets = self.columns.positions(rows)
+        return Terms(Ragged(np.asarray(self.columns.values[where]), offsets), np.asarray(self.tf[where]), np.asarray(self.background[where]))
+
+    @staticmethod
+    def concat(parts: list[Terms]) -> Terms:
+        return Terms(Ragged.concat([p.columns for p in parts]), np.concatenate([p.tf for p in parts]), np.concatenate([p.background for p in parts]))
 
 
 def background_share(term: str) -> float:

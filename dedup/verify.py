@@ -9,6 +9,7 @@ it to be one story (``same_story_possible``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,8 +49,9 @@ def is_near_copy(a: Sketch, b: Sketch, config: Config) -> tuple[bool, float, flo
     return jaccard >= near.threshold or contained, jaccard, containment
 
 
-def verify_near_copies(pairs: np.ndarray, sketches: list[Sketch], published: list[datetime | None], config: Config) -> list[Edge]:
-    """Verified near-copy edges among candidate ``pairs`` (rows ``(i, j)``, i < j)."""
+def verify_near_copies(pairs: np.ndarray, sketches: Mapping[int, Sketch], published: Sequence[datetime | None], config: Config) -> list[Edge]:
+    """Verified near-copy edges among candidate ``pairs`` (rows ``(i, j)``, i < j;
+    ``sketches`` holds at least the documents in a pair)."""
     story = config.story
     edges = []
     for i, j in pairs.tolist():

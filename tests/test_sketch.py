@@ -90,18 +90,16 @@ def test_a_chunk_sketches_each_document_as_if_it_were_alone() -> None:
     alone = [sketch_texts([t], config) for t in texts]
     assert np.array_equal(together.signatures, np.concatenate([a.signatures for a in alone]))
     assert np.array_equal(together.fact_signatures, np.concatenate([a.fact_signatures for a in alone]))
-    for row, (one, single) in enumerate(zip(together.unpack(), (a.unpack()[0] for a in alone))):
-        assert (one.words, one.text_hash, one.lede_hash) == (single.words, single.text_hash, single.lede_hash), row
+    for row, single in enumerate(alone):
+        one, only = together.sketch(row), single.sketch(0)
+        assert (one.words, one.text_hash, one.lede_hash) == (only.words, only.text_hash, only.lede_hash), row
         assert np.array_equal(one.shingles, shingle_hashes(hash_tokens(tokenize(texts[row])), 3))
+        mine_terms, their_terms = [together.word_terms.take(np.array([row])), together.fact_terms.take(np.array([row]))], [single.word_terms, single.fact_terms]
         for mine, theirs in [
-            (one.facts.numbers, single.facts.numbers),
-            (one.facts.names, single.facts.names),
-            (one.words_vector.columns, single.words_vector.columns),
-            (one.words_vector.tf, single.words_vector.tf),
-            (one.words_vector.background, single.words_vector.background),
-            (one.facts_vector.columns, single.facts_vector.columns),
-            (one.facts_vector.tf, single.facts_vector.tf),
-            (one.facts_vector.background, single.facts_vector.background),
+            (one.facts.numbers, only.facts.numbers),
+            (one.facts.names, only.facts.names),
+            *[(getattr(m, name), getattr(t, name)) for m, t in zip(mine_terms, their_terms) for name in ("tf", "background")],
+            *[(m.columns.values, t.columns.values) for m, t in zip(mine_terms, their_terms)],
         ]:
             assert np.array_equal(mine, theirs), row
-    assert together.unpack()[-2].words == 0
+    assert together.sketch(len(texts) - 2).words == 0

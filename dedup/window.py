@@ -1,0 +1,136 @@
+"""Window: the documents a run matches, in canonical preference order.
+
+The state's documents still in the retention window plus the run's new ones.
+Their fields and the previous run's results are one frame; their sketches and
+texts stay where they are (the state's memory-mapped segments, or the new
+documents' segment in memory) and are fetched by row when a stage needs them,
+so an incremental run touches old documents only where new ones meet them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import polars as pl
+
+from dedup.canonical import preference_order
+from dedup.config import CanonicalConfig
+from dedup.records import Article
+from dedup.segments import Segment
+from dedup.sketch import Sketch
+from dedup.terms import Terms
+
+ARTICLE_SCHEMA = {
+    "doc_id": pl.String, "path": pl.String, "record": pl.Int64, "title": pl.String, "url": pl.String, "source": pl.String,
+    "published": pl.Datetime("us", "UTC"), "flags": pl.List(pl.String), "run": pl.Int64, "seen_at": pl.Datetime("us", "UTC"), "words": pl.Int64,
+}  # fmt: skip
+RESULT_SCHEMA = {
+    "cluster_id": pl.String, "group_id": pl.String, "canonical_doc_id": pl.String, "canonical_run": pl.Int64, "in_canonical_group": pl.Boolean,
+    "match": pl.String, "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64,
+    "representative": pl.Boolean, "leader": pl.Boolean,
+}  # fmt: skip
+"""A run's results per document, kept for the next run: its story and its
+report row, and whether it was its exact copies' representative and its
+near-copy group's leader (whose candidate pairs were then matched)."""
+
+
+class _Takeable(Protocol):
+    def take(self, rows: np.ndarray) -> Any: ...
+
+
+T = TypeVar("T", bound=_Takeable)
+
+
+@dataclass
+class Window:
+    documents: pl.DataFrame
+    """One row per document (``ARTICLE_SCHEMA``, ``RESULT_SCHEMA`` from the
+    previous run, null for new documents), most preferred first."""
+    segments: list[Segment]
+    source: np.ndarray
+    """Each document's segment (index into ``segments``)."""
+    row: np.ndarray
+    """Each document's row in its segment."""
+    new: np.ndarray
+    """Which documents this run brought."""
+    fresh: np.ndarray
+    """Which documents' candidate pairs are matched this run: the new ones, or
+    all when the previous run's decisions cannot be kept (other matching options)."""
+
+    def __len__(self) -> int:
+        return self.documents.height
+
+    def previous(self, column: str, default: Any) -> np.ndarray:
+        """A ``RESULT_SCHEMA`` column as numpy, ``default`` where there is none."""
+        return self.documents[column].fill_null(default).to_numpy()
+
+    def array(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """A per-document ``PackedSketches`` array (``words``, ``signatures``, ...) of ``rows`` (default all)."""
+        rows = np.arange(len(self)) if rows is None else rows
+        first = getattr(self.segments[0].sketches, name)
+        out = np.empty((len(rows), *first.shape[1:]), dtype=first.dtype)
+        source, row = self.source[rows], self.row[rows]
+        for k, segment in enumerate(self.segments):
+            mine = source == k
+            if mine.any():
+                out[mine] = getattr(segment.sketches, name)[row[mine]]
+        return out
+
+    def _take(self, rows: np.ndarray, pick: Callable[[Segment], T], concat: Callable[[list[T]], T]) -> T:
+        """``pick(segment).take`` of ``rows``, in the order of ``rows``."""
+        source = self.source[rows]
+        order = np.argsort(source, kind="stable")
+        parts = [pick(segment).take(self.row[rows[order[source[order] == k]]]) for k, segment in enumerate(self.segments)]
+        return concat(parts).take(np.argsort(order))
+
+    def terms(self, name: str, rows: np.ndarray) -> Terms:
+        """``word_terms`` or ``fact_terms`` of ``rows``."""
+        return self._take(rows, lambda segment: getattr(segment.sketches, name), Terms.concat)
+
+    def sketches(self, rows: np.ndarray) -> dict[int, Sketch]:
+        """The sketch of each of ``rows``, by row."""
+        packed = self._take(rows, lambda segment: segment.sketches, lambda parts: type(parts[0]).concat(parts))
+        return {i: packed.sketch(k) for k, i in enumerate(rows.tolist())}
+
+    def text(self, i: int) -> str:
+        return self.segments[self.source[i]].text(int(self.row[i]))
+
+
+def new_documents(articles: list[Article], words: np.ndarray, run: int, seen_at: Any) -> pl.DataFrame:
+    """The ``ARTICLE_SCHEMA`` frame of a run's new documents."""
+    columns = {
+        "doc_id": [a.doc_id for a in articles], "path": [a.path for a in articles], "record": [a.record for a in articles],
+        "title": [a.title for a in articles], "url": [a.url for a in articles], "source": [a.source for a in articles],
+        "published": [a.published for a in articles], "flags": [a.flags for a in articles],
+        "run": [run] * len(articles), "seen_at": [seen_at] * len(articles), "words": words.tolist(),
+    }  # fmt: skip
+    return pl.DataFrame(columns, schema=ARTICLE_SCHEMA)
+
+
+def assemble(
+    old: pl.DataFrame, old_segments: list[Segment], new: pl.DataFrame, new_segment: Segment, reuse: bool, config: CanonicalConfig
+) -> Window:
+    """The window of ``old`` (state documents with ``RESULT_SCHEMA``, a
+    ``segment_index`` into ``old_segments`` and a ``segment_row``) and ``new``
+    (rows of ``new_segment``), ranked. ``reuse``: whether the previous decisions hold."""
+    new = new.with_columns(
+        *[pl.lit(None, dtype).alias(name) for name, dtype in RESULT_SCHEMA.items()],
+        pl.lit(len(old_segments), pl.Int64).alias("segment_index"),
+        pl.int_range(new.height, dtype=pl.Int64).alias("segment_row"),
+        pl.lit(True).alias("new"),
+    )
+    old = old.with_columns(pl.col("segment_index").cast(pl.Int64), pl.lit(False).alias("new"))
+    frame = pl.concat([old, new], how="diagonal_relaxed")
+    frame = frame[preference_order(frame, config)]
+    is_new = frame["new"].to_numpy()
+    return Window(
+        documents=frame.drop("segment_index", "segment_row", "new"),
+        segments=[*old_segments, new_segment],
+        source=frame["segment_index"].to_numpy(),
+        row=frame["segment_row"].to_numpy(),
+        new=is_new,
+        fresh=is_new.copy() if reuse else np.ones(len(is_new), dtype=bool),
+    )
