@@ -23,6 +23,11 @@ def ragged_arange(lengths: np.ndarray) -> np.ndarray:
     return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
+def is_all_rows(rows: np.ndarray, n: int) -> bool:
+    """Whether ``rows`` is ``0 .. n-1`` in order (taking them is a no-op)."""
+    return len(rows) == n and (n == 0 or (rows[0] == 0 and rows[-1] == n - 1 and bool(np.all(np.diff(rows) == 1))))
+
+
 @dataclass(slots=True)
 class Ragged:
     """Variable-length rows in one flat array: row ``i`` is ``values[offsets[i]:offsets[i + 1]]``.
@@ -46,6 +51,8 @@ class Ragged:
 
     def take(self, rows: np.ndarray) -> Ragged:
         """The given rows, in that order."""
+        if is_all_rows(rows, len(self)):
+            return self
         where, offsets = self.positions(rows)
         return Ragged(np.asarray(self.values[where]), offsets)
 

@@ -16,8 +16,9 @@ from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from wordfreq import zipf_frequency
+
+from dedup.terms import ENGLISH_STOP_WORDS
 
 
 # patterns open with the character they need, so the (slow) lookbehind runs only there

@@ -31,7 +31,6 @@ from typing import Any
 import charset_normalizer
 import defusedxml.ElementTree as SafeET
 import lxml.html
-import trafilatura
 from defusedxml import DefusedXmlException
 
 from dedup.config import IngestConfig
@@ -260,6 +259,8 @@ class _TextReader(_Reader):
 
 class _HtmlReader(_Reader):
     def read(self) -> Iterator[Item]:
+        import trafilatura  # here, not at the top: its import costs a tenth of a second in every run, HTML or not
+
         html = decode_text(self.read_bytes())
         extracted = trafilatura.bare_extraction(html, with_metadata=True)
         if extracted is None or not (extracted.text or "").strip():

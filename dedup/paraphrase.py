@@ -28,6 +28,7 @@ two reports of one event), and average linkage keeps those from chaining.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -155,7 +156,7 @@ def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) 
 
 
 def verify_paraphrases(
-    pairs: np.ndarray, scorer: ParaphraseVectors, facts: list[Facts], published: list[datetime | None], config: Config
+    pairs: np.ndarray, scorer: ParaphraseVectors, facts: Callable[[int], Facts], published: Callable[[int], datetime | None], config: Config
 ) -> list[Edge]:
     """Verified paraphrase edges among candidate ``pairs`` of the ``scorer``'s documents.
 
@@ -167,7 +168,7 @@ def verify_paraphrases(
     out from everything else their outlets published.
     """
     para, story = config.paraphrase, config.story
-    n = len(facts)
+    n = int(pairs.max()) + 1 if len(pairs) else 0
     # Word cosines are the costly part, so they are computed only where a
     # decision needs them. A score is at most the square root of its fact
     # cosine (the word cosine is at most 1): that rules out most pairs, and
@@ -195,7 +196,7 @@ def verify_paraphrases(
     edges = []
     for k in found[passed[found]].tolist():
         i, j = pairs[k].tolist()
-        if same_story_possible(facts[i], facts[j], published[i], published[j], story.window_hours, story.min_fact_agreement, undated_needs_numbers=False):
+        if same_story_possible(facts(i), facts(j), published(i), published(j), story.window_hours, story.min_fact_agreement, undated_needs_numbers=False):
             edges.append(Edge(i, j, "paraphrase", float(scores[k])))
     return edges
 

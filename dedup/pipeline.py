@@ -117,6 +117,8 @@ def prepare(articles: list[Article], line_counts: Counter[int], config: Config, 
         article.text = ""
     words = segment.sketches.words
     rejections = [Rejection(a.path, a.record, "no words left after boilerplate removal") for a, w in zip(articles, words.tolist()) if w == 0]
+    if not rejections:
+        return Prepared(articles, segment), rejections
     keep = np.flatnonzero(words > 0)
     return Prepared([articles[i] for i in keep.tolist()], segment.take(keep)), rejections
 
@@ -198,9 +200,8 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             involved = distinct(pairs.ravel())
             docs = leaders[involved]
             vectors = weights.vectors(window.terms("word_terms", docs), window.terms("fact_terms", docs))
-            sketches = window.sketches(docs)
             local = np.searchsorted(involved, pairs)
-            found = verify_paraphrases(local, vectors, [sketches[i].facts for i in docs.tolist()], [published[i] for i in docs.tolist()], config)
+            found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
             touching = fresh[involved]
             found_para = [Edge(int(docs[e.a]), int(docs[e.b]), e.kind, e.score) for e in found if touching[e.a] or touching[e.b]]
             leader_mask = np.zeros(n, dtype=bool)
@@ -479,12 +480,15 @@ def _store_segments(state_dir: Path, window: Window, names: list[str], run: int)
     row = window.row.copy()
     used = {name: window.segments[k] for k, name in enumerate(names) if live[k] and not live[k] * 2 < len(window.segments[k])}
     if len(moved):
-        parts = [window.segments[k].take(window.row[moved[window.source[moved] == k]]) for k in range(len(sources))]
-        written = Segment.concat(parts)
+        # each segment's moved rows in their order there (all of the new segment: nothing to copy)
+        rows_of = [np.sort(window.row[moved[window.source[moved] == k]]) for k in range(len(sources))]
+        written = Segment.concat([segment.take(rows) for segment, rows in zip(window.segments, rows_of)])
         name = write_segment(state_dir, written, run)
-        order = np.argsort(window.source[moved], kind="stable")
-        segment_of[moved[order]] = name
-        row[moved[order]] = np.arange(len(moved))
+        start = np.cumsum([0] + [len(rows) for rows in rows_of])
+        segment_of[moved] = name
+        for k, rows in enumerate(rows_of):
+            mine = moved[window.source[moved] == k]
+            row[mine] = start[k] + np.searchsorted(rows, window.row[mine])
         used[name] = written
     documents = window.documents.with_columns(pl.Series("segment", segment_of, dtype=pl.String), pl.Series("segment_row", row, dtype=pl.Int64))
     return documents.select(list(ARTICLE_SCHEMA) + ["segment", "segment_row"]), used

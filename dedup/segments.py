@@ -52,6 +52,9 @@ class Segment:
 
     @staticmethod
     def concat(parts: list[Segment]) -> Segment:
+        nonempty = [p for p in parts if len(p)]
+        if len(nonempty) == 1:
+            return nonempty[0]
         return Segment(PackedSketches.concat([p.sketches for p in parts]), Ragged.concat([p.texts for p in parts]))
 
 

@@ -19,7 +19,7 @@ from itertools import chain
 import numpy as np
 import xxhash
 
-from dedup.arrays import Ragged, distinct
+from dedup.arrays import Ragged, distinct, is_all_rows
 from dedup.config import Config
 from dedup.facts import Facts, extract_facts
 from dedup.minhash import MinHasher
@@ -71,7 +71,9 @@ class PackedSketches:
         )
 
     def take(self, rows: np.ndarray) -> PackedSketches:
-        """The given rows, in that order (copies, also from memory-mapped arrays)."""
+        """The given rows, in that order (copies, also from memory-mapped arrays, unless all rows in order)."""
+        if is_all_rows(rows, len(self)):
+            return self
         return PackedSketches(
             **{f.name: getattr(self, f.name).take(rows) if f.name in _NESTED else np.asarray(getattr(self, f.name)[rows]) for f in fields(PackedSketches)}
         )

@@ -11,14 +11,14 @@ paraphrase weighting adds to the feed's own document frequencies.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from wordfreq import word_frequency
 
-from dedup.arrays import Ragged
+from dedup.arrays import Ragged, is_all_rows
 from dedup.shingle import hash_tokens
 
 FEATURES = 1 << 22
@@ -41,6 +41,8 @@ class Terms:
         return len(self.columns)
 
     def take(self, rows: np.ndarray) -> Terms:
+        if is_all_rows(rows, len(self)):
+            return self
         where, offsets = self.columns.positions(rows)
         return Terms(Ragged(np.asarray(self.columns.values[where]), offsets), np.asarray(self.tf[where]), np.asarray(self.background[where]))
 
@@ -75,6 +77,21 @@ def background_shares(terms: list[str]) -> list[float]:
     return list(map(_SHARES.__getitem__, terms))
 
 
+def _english_stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words, read from their module alone:
+    importing the ``sklearn`` package first costs most of a second (it loads
+    scipy and its own utilities), a large share of a small incremental run."""
+    package = importlib.util.find_spec("sklearn")
+    assert package is not None and package.submodule_search_locations, "scikit-learn is a dependency"
+    path = f"{package.submodule_search_locations[0]}/feature_extraction/_stop_words.py"
+    spec = importlib.util.spec_from_file_location("dedup._sklearn_stop_words", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.ENGLISH_STOP_WORDS)
+
+
+ENGLISH_STOP_WORDS = _english_stop_words()
 _STOP_HASHES = np.sort(hash_tokens(sorted(ENGLISH_STOP_WORDS)))
 
 

@@ -18,6 +18,7 @@ import polars as pl
 
 from dedup.canonical import preference_order
 from dedup.config import CanonicalConfig
+from dedup.facts import Facts
 from dedup.records import Article
 from dedup.segments import Segment
 from dedup.sketch import Sketch
@@ -91,9 +92,13 @@ class Window:
         return self._take(rows, lambda segment: getattr(segment.sketches, name), Terms.concat)
 
     def sketches(self, rows: np.ndarray) -> dict[int, Sketch]:
-        """The sketch of each of ``rows``, by row."""
-        packed = self._take(rows, lambda segment: segment.sketches, lambda parts: type(parts[0]).concat(parts))
-        return {i: packed.sketch(k) for k, i in enumerate(rows.tolist())}
+        """The sketch of each of ``rows``, by row (views: nothing is copied)."""
+        return {i: self.segments[k].sketches.sketch(r) for i, k, r in zip(rows.tolist(), self.source[rows].tolist(), self.row[rows].tolist())}
+
+    def facts(self, i: int) -> Facts:
+        segment = self.segments[self.source[i]].sketches
+        row = int(self.row[i])
+        return Facts(numbers=segment.numbers.row(row), names=segment.names.row(row))
 
     def text(self, i: int) -> str:
         return self.segments[self.source[i]].text(int(self.row[i]))
