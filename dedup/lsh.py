@@ -46,30 +46,48 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 def candidate_pairs(keys: np.ndarray, max_bucket: int, only: np.ndarray | None = None) -> np.ndarray:
-    """Distinct pairs ``(i, j)``, ``i < j``, of rows sharing a band key.
+    """``Buckets(keys, max_bucket).pairs(only)``."""
+    return Buckets(keys, max_bucket).pairs(only)
 
-    Within a bucket larger than ``max_bucket`` only pairs among its first
-    ``max_bucket`` rows (plus each later row with the first) are taken. When
-    ``only`` (a boolean mask) is given, pairs where neither row is marked are
-    left out: an incremental run pairs new documents, not old with old.
-    """
-    found: list[np.ndarray] = []
-    n = keys.shape[0]
-    for band in range(keys.shape[1]):
-        order = np.argsort(keys[:, band], kind="stable")
-        sorted_keys = keys[order, band]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, n])
-        shared = sizes > 1
-        if only is not None and n:  # skip buckets without a marked row before enumerating their pairs
-            shared &= np.add.reduceat(only[order].astype(np.int64), starts) > 0
-        found.append(_bucket_pairs(order, starts[shared], sizes[shared], max_bucket))
-    pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
-    pairs = np.sort(pairs.astype(np.int64), axis=1)
-    if only is not None:
-        pairs = pairs[only[pairs[:, 0]] | only[pairs[:, 1]]]
-    codes = distinct(pairs[:, 0] * n + pairs[:, 1])
-    return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)
+
+class Buckets:
+    """The LSH buckets of ``(n, bands)`` keys: rows sharing a band's key.
+
+    Sorted once; ``pairs`` can then be asked for different rows."""
+
+    def __init__(self, keys: np.ndarray, max_bucket: int) -> None:
+        self.n, self.max_bucket = keys.shape[0], max_bucket
+        self._bands: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for band in range(keys.shape[1]):
+            order = np.argsort(keys[:, band], kind="stable")
+            sorted_keys = keys[order, band]
+            starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+            sizes = np.diff(np.r_[starts, self.n])
+            self._bands.append((order, starts[sizes > 1], sizes[sizes > 1]))
+
+    def pairs(self, only: np.ndarray | None = None) -> np.ndarray:
+        """Distinct pairs ``(i, j)``, ``i < j``, of rows sharing a bucket.
+
+        Within a bucket larger than ``max_bucket`` only pairs among its first
+        ``max_bucket`` rows (plus each later row with the first) are taken.
+        When ``only`` (a boolean mask) is given, pairs where neither row is
+        marked are left out: an incremental run pairs new documents, not old
+        with old.
+        """
+        found: list[np.ndarray] = []
+        for order, starts, sizes in self._bands:
+            if only is not None and len(starts):  # skip buckets without a marked row before enumerating their pairs
+                running = np.r_[0, np.cumsum(only[order])]
+                marked = running[starts + sizes] > running[starts]
+                starts, sizes = starts[marked], sizes[marked]
+            found.append(_bucket_pairs(order, starts, sizes, self.max_bucket))
+        pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
+        pairs = np.sort(pairs.astype(np.int64), axis=1)
+        if only is not None:
+            pairs = pairs[only[pairs[:, 0]] | only[pairs[:, 1]]]
+        n = self.n
+        codes = distinct(pairs[:, 0] * n + pairs[:, 1])
+        return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)
 
 
 def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int) -> np.ndarray:

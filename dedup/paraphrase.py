@@ -36,8 +36,9 @@ from scipy.sparse import csr_matrix
 
 from dedup.config import Config
 from dedup.facts import Facts, same_story_possible
-from dedup.lsh import band_keys, candidate_pairs, lsh_params
-from dedup.terms import FEATURES, Terms
+from dedup.arrays import distinct
+from dedup.lsh import Buckets, band_keys, lsh_params
+from dedup.terms import FEATURES, TermCounts, Terms
 from dedup.verify import Edge
 
 
@@ -53,7 +54,7 @@ def _matrix(terms: Terms, idf: np.ndarray) -> csr_matrix:
     return csr_matrix((weights.astype(np.float32), columns.astype(np.int64), offsets), shape=(len(terms), FEATURES), dtype=np.float32)
 
 
-def _idf(terms: Terms) -> np.ndarray:
+def _idf(counts: TermCounts) -> np.ndarray:
     """IDF where the feed's document frequencies are added to those of a
     background of ``BACKGROUND_DOCS`` ordinary English documents.
 
@@ -65,30 +66,36 @@ def _idf(terms: Terms) -> np.ndarray:
     share (``Terms.background``): names rare in English weigh much, and
     weigh less as more of the feed repeats them.
     """
-    columns = terms.columns.values
-    df = np.bincount(columns, minlength=FEATURES).astype(np.float32)
+    df = np.bincount(counts.columns, minlength=FEATURES).astype(np.float32)
     background = np.zeros(FEATURES, dtype=np.float32)
     # a column shared by two terms (a rare collision) takes the larger share, whatever the order
-    np.maximum.at(background, columns, terms.background)
-    return (np.log((1 + BACKGROUND_DOCS + len(terms)) / (1 + BACKGROUND_DOCS * background + df)) + 1).astype(np.float32)
+    np.maximum.at(background, counts.columns, counts.background)
+    return (np.log((1 + BACKGROUND_DOCS + counts.documents) / (1 + BACKGROUND_DOCS * background + df)) + 1).astype(np.float32)
 
 
 class ParaphraseWeights:
-    """IDF weights of words and facts, from a set of documents (a window's near-copy group leaders)."""
+    """IDF weights of words and facts, from the terms of a set of documents (a window's near-copy group leaders)."""
 
-    def __init__(self, word_terms: Terms, fact_terms: Terms) -> None:
-        self._word_idf = _idf(word_terms)
-        self._fact_idf = _idf(fact_terms)
+    def __init__(self, words: TermCounts, facts: TermCounts) -> None:
+        self._word_idf = _idf(words)
+        self._fact_idf = _idf(facts)
 
-    def vectors(self, word_terms: Terms, fact_terms: Terms) -> ParaphraseVectors:
-        """The weighted vectors of some documents (not necessarily those the weights came from)."""
-        return ParaphraseVectors(_matrix(word_terms, self._word_idf), _matrix(fact_terms, self._fact_idf))
+    def word_vectors(self, terms: Terms) -> csr_matrix:
+        """Weighted word vectors of some documents (not necessarily those the weights came from)."""
+        return _matrix(terms, self._word_idf)
+
+    def fact_vectors(self, terms: Terms) -> csr_matrix:
+        return _matrix(terms, self._fact_idf)
 
 
 class ParaphraseVectors:
-    """Weighted word and fact vectors of some documents; scores pairs of them (rows ``(i, j)``)."""
+    """Weighted word and fact vectors of some documents; scores pairs of them (rows ``(i, j)``).
 
-    def __init__(self, words: csr_matrix, facts: csr_matrix) -> None:
+    Word vectors are long, and most candidate pairs are ruled out by their
+    facts alone: ``words(rows)`` makes those of the given documents only when
+    a score needs them."""
+
+    def __init__(self, words: Callable[[np.ndarray], csr_matrix], facts: csr_matrix) -> None:
         self.words, self.facts = words, facts
 
     def fact_cosines(self, pairs: np.ndarray) -> np.ndarray:
@@ -98,7 +105,8 @@ class ParaphraseVectors:
     def score_pairs(self, pairs: np.ndarray, fact_cosines: np.ndarray | None = None) -> np.ndarray:
         """Paraphrase score of each pair."""
         facts = self.fact_cosines(pairs) if fact_cosines is None else fact_cosines
-        return _geometric_mean(_blocked_dots(self.words, pairs), facts)
+        docs = distinct(pairs.ravel())
+        return _geometric_mean(_blocked_dots(self.words(docs), np.searchsorted(docs, pairs)), facts)
 
 
 PAIRS_PER_BLOCK = 10_000  # bounds the rows copied at once (a pair copies two documents' vectors)
@@ -121,21 +129,27 @@ def _geometric_mean(word_cosines: np.ndarray, fact_cosines: np.ndarray) -> np.nd
     return np.sqrt(np.clip(word_cosines, 0, 1) * np.clip(fact_cosines, 0, 1))
 
 
-def paraphrase_candidates(fact_signatures: np.ndarray, config: Config, fresh: np.ndarray | None = None) -> np.ndarray:
-    """Candidate pairs (indices into ``fact_signatures``) from LSH over the fact fingerprints.
-
-    With ``fresh`` (a boolean mask: an incremental run's documents to match),
-    only the pairs with a fresh document or with one of their candidates:
-    those are the pairs to decide, plus every pair the contrast test of
-    ``verify_paraphrases`` needs for them.
-    """
+def fact_buckets(fact_signatures: np.ndarray, config: Config) -> Buckets:
+    """LSH buckets over the fact fingerprints: documents sharing one are candidates."""
     para = config.paraphrase
     bands, rows = lsh_params(para.lsh_threshold, para.num_perm)
-    keys = band_keys(fact_signatures, bands, rows)
-    if fresh is None or fresh.all():
-        return candidate_pairs(keys, config.near_copy.max_bucket)
-    touching = candidate_pairs(keys, config.near_copy.max_bucket, only=fresh)
-    return candidate_pairs(keys, config.near_copy.max_bucket, only=_endpoints(touching, len(fresh)))
+    return Buckets(band_keys(fact_signatures, bands, rows), config.near_copy.max_bucket)
+
+
+def pairs_to_verify(buckets: Buckets, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config) -> np.ndarray:
+    """The candidate pairs ``verify_paraphrases`` needs to decide every pair
+    with a ``fresh`` document (a boolean mask; an incremental run's new ones):
+    those pairs, and every pair of a document in one of them that could reach
+    ``min_score`` (its score is at most the root of its fact cosine), as the
+    contrast test ranks all of a document's pairs."""
+    if fresh.all():
+        return buckets.pairs()
+    touching = buckets.pairs(fresh)
+    could = touching[np.sqrt(np.clip(_blocked_dots(fact_vectors, touching), 0, 1)) >= 0.999 * config.paraphrase.min_score]  # margin for rounding
+    pairs = np.concatenate([touching, buckets.pairs(_endpoints(could, len(fresh)))])
+    n = len(fresh)
+    codes = distinct(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from dedup.diff import diff_pairs
 from dedup.ingest import list_feed_files, make_ids_unique, read_file
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
-from dedup.paraphrase import ParaphraseWeights, paraphrase_candidates, verify_paraphrases
+from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets, pairs_to_verify, verify_paraphrases
 from dedup.parallel import map_chunks
 from dedup.progress import Progress
 from dedup.records import Article, Rejection
@@ -195,11 +195,12 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
         with timings.stage("paraphrase"), progress.task("paraphrases", 1) as advance:
             leaders = np.flatnonzero(group == np.arange(n))
             fresh = (window.fresh | ~window.previous("leader", False))[leaders]
-            weights = ParaphraseWeights(window.terms("word_terms", leaders), window.terms("fact_terms", leaders))
-            pairs = paraphrase_candidates(window.array("fact_signatures", leaders), config, fresh)
+            weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders))
+            facts = weights.fact_vectors(window.terms("fact_terms", leaders))  # small: documents have few facts
+            pairs = pairs_to_verify(fact_buckets(window.array("fact_signatures", leaders), config), fresh, facts, config)
             involved = distinct(pairs.ravel())
             docs = leaders[involved]
-            vectors = weights.vectors(window.terms("word_terms", docs), window.terms("fact_terms", docs))
+            vectors = ParaphraseVectors(lambda rows: weights.word_vectors(window.terms("word_terms", docs[rows])), facts[involved])
             local = np.searchsorted(involved, pairs)
             found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
             touching = fresh[involved]
@@ -260,7 +261,10 @@ def build_reports(
             else:
                 match_kind[i] = "near-copy" if similar or in_canonical_group[i] else "paraphrase"
         if matched.weights is not None and len(todo):
-            vectors = matched.weights.vectors(window.terms("word_terms", involved), window.terms("fact_terms", involved))
+            weights = matched.weights
+            vectors = ParaphraseVectors(
+                lambda rows: weights.word_vectors(window.terms("word_terms", involved[rows])), weights.fact_vectors(window.terms("fact_terms", involved))
+            )
             paraphrase[todo] = vectors.score_pairs(np.searchsorted(involved, np.stack([canon[todo], todo], axis=1)))
         elif matched.weights is None:
             paraphrase[~is_canonical] = np.nan

@@ -51,6 +51,16 @@ class Terms:
         return Terms(Ragged.concat([p.columns for p in parts]), np.concatenate([p.tf for p in parts]), np.concatenate([p.background for p in parts]))
 
 
+@dataclass(slots=True)
+class TermCounts:
+    """Every term occurrence (one per document holding the term) of a set of
+    documents, in no order: its column and background share. What IDF needs."""
+
+    columns: np.ndarray
+    background: np.ndarray
+    documents: int
+
+
 def background_share(term: str) -> float:
     """Share of ordinary ``BACKGROUND_DOC_WORDS``-word English documents
     expected to hold ``term``, from its frequency in general English."""

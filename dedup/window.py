@@ -22,7 +22,7 @@ from dedup.facts import Facts
 from dedup.records import Article
 from dedup.segments import Segment
 from dedup.sketch import Sketch
-from dedup.terms import Terms
+from dedup.terms import TermCounts, Terms
 
 ARTICLE_SCHEMA = {
     "doc_id": pl.String, "path": pl.String, "record": pl.Int64, "title": pl.String, "url": pl.String, "source": pl.String,
@@ -90,6 +90,19 @@ class Window:
     def terms(self, name: str, rows: np.ndarray) -> Terms:
         """``word_terms`` or ``fact_terms`` of ``rows``."""
         return self._take(rows, lambda segment: getattr(segment.sketches, name), Terms.concat)
+
+    def term_counts(self, name: str, rows: np.ndarray) -> TermCounts:
+        """``word_terms`` or ``fact_terms`` occurrences of ``rows``, for IDF
+        (read segment by segment in storage order: no per-row gathering)."""
+        columns, background = [], []
+        for k, segment in enumerate(self.segments):
+            terms: Terms = getattr(segment.sketches, name)
+            chosen = np.zeros(len(segment), dtype=bool)
+            chosen[self.row[rows[self.source[rows] == k]]] = True
+            occurrences = np.repeat(chosen, np.diff(terms.columns.offsets))
+            columns.append(terms.columns.values[occurrences])
+            background.append(terms.background[occurrences])
+        return TermCounts(np.concatenate(columns), np.concatenate(background), len(rows))
 
     def sketches(self, rows: np.ndarray) -> dict[int, Sketch]:
         """The sketch of each of ``rows``, by row (views: nothing is copied)."""
