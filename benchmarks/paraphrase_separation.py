@@ -23,10 +23,10 @@ import numpy as np
 
 from dedup.config import load_config
 from dedup.ingest import list_feed_files
-from dedup.paraphrase import ParaphraseScorer, paraphrase_candidates
+from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets
 from dedup.pipeline import Timings, ingest, prepare
 from dedup.progress import SILENT
-from dedup.state import utc_now
+from dedup.terms import TermCounts, Terms
 
 REPO = Path(__file__).parent.parent
 
@@ -41,17 +41,23 @@ def main() -> None:
         shutil.copytree(REPO / "seeds", feed / "seeds")
         shutil.copytree(args.wikiref, feed / "wiki", ignore=shutil.ignore_patterns("README*"))
         articles, _ = ingest(list_feed_files(feed), feed, config, SILENT, set())
-    prepared, _ = prepare(articles, Counter(), config, SILENT, Timings(), 1, utc_now())
-    docs = prepared.documents
-    ids = [d.article.doc_id for d in docs]
+    prepared, _ = prepare(articles, Counter(), config, SILENT, Timings())
+    sketches = prepared.segment.sketches
+    ids = [a.doc_id for a in prepared.articles]
     is_seed = np.array([i.startswith("seeds/") for i in ids])
-    scorer = ParaphraseScorer([d.sketch for d in docs])
-    pairs = np.array(list(itertools.combinations(range(len(docs)), 2)))
+
+    def counts(terms: Terms) -> TermCounts:
+        return TermCounts(terms.columns.values, terms.background, len(terms))
+
+    weights = ParaphraseWeights(counts(sketches.word_terms), counts(sketches.fact_terms))
+    words = weights.word_vectors(sketches.word_terms)
+    scorer = ParaphraseVectors(lambda rows: words[rows], weights.fact_vectors(sketches.fact_terms))
+    pairs = np.array(list(itertools.combinations(range(len(ids)), 2)))
     scores = scorer.score_pairs(pairs)
     seed_pair = is_seed[pairs[:, 0]] & is_seed[pairs[:, 1]]
     mixed = is_seed[pairs[:, 0]] ^ is_seed[pairs[:, 1]]
     background = ~is_seed[pairs[:, 0]] & ~is_seed[pairs[:, 1]]
-    print(f"documents: {len(docs)} ({is_seed.sum()} seeds); pairs scored: {len(pairs)}")
+    print(f"documents: {len(ids)} ({is_seed.sum()} seeds); pairs scored: {len(pairs)}")
     print("seed pair scores:", " ".join(f"{s:.3f}" for s in np.sort(scores[seed_pair])))
     print(f"highest seed-to-background score: {scores[mixed].max():.3f}")
     for threshold in (0.30, 0.35, 0.40, 0.45):
@@ -60,7 +66,7 @@ def main() -> None:
     top = np.flatnonzero(background)[np.argsort(-scores[background])[:10]]
     for k in top:
         print(f"  {scores[k]:.3f}  {ids[pairs[k, 0]]}  {ids[pairs[k, 1]]}")
-    candidates = {tuple(p) for p in paraphrase_candidates(prepared.fact_signatures, config).tolist()}
+    candidates = {tuple(p) for p in fact_buckets(sketches.fact_signatures, config).pairs().tolist()}
     recalled = sum(tuple(p) in candidates for p in pairs[seed_pair].tolist())
     print(f"LSH candidates (default config): {len(candidates)} of {len(pairs)} pairs; seed pairs among them: {recalled} of {seed_pair.sum()}")
 
