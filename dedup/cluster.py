@@ -18,21 +18,12 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 import xxhash
 
 from dedup.arrays import distinct
 from dedup.verify import Edge
-
-
-@dataclass(slots=True)
-class Clustering:
-    group: np.ndarray
-    """Near-copy group of each document: the index of the group's leader."""
-    story: np.ndarray
-    """Story cluster of each document: the index of the story's first document."""
 
 
 def near_copy_groups(edges: list[Edge], n: int) -> np.ndarray:
@@ -114,12 +105,6 @@ def _agglomerate(component: set[int], linked: dict[int, set[int]], min_link_frac
         for other, n in links[keep].items():
             heapq.heappush(heap, (-(n / (size[keep] * size[other])), min(keep, other), max(keep, other)))
     return members
-
-
-def cluster(near_edges: list[Edge], story_edges: list[Edge], min_link_fraction: float, n: int) -> Clustering:
-    """Near-copy groups from ``near_edges``, then stories from all edges."""
-    group = near_copy_groups(near_edges, n)
-    return Clustering(group=group, story=story_clusters(group, near_edges + story_edges, min_link_fraction))
 
 
 def cluster_id_for(founder_doc_id: str) -> str:

@@ -20,7 +20,6 @@ from wordfreq import zipf_frequency
 
 from dedup.terms import ENGLISH_STOP_WORDS
 
-
 # patterns open with the character they need, so the (slow) lookbehind runs only there
 NUMBER = re.compile(r"\d(?<![\w.]\d)\d*(?:[.,]\d+)*")
 _MAX_ZIPF = 8.0  # above the Zipf value of the commonest English word ("the": 7.7)

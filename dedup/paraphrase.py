@@ -34,13 +34,12 @@ from datetime import datetime
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from dedup.arrays import distinct
 from dedup.config import Config
 from dedup.facts import Facts, same_story_possible
-from dedup.arrays import distinct
 from dedup.lsh import Buckets, band_keys, lsh_params
 from dedup.terms import FEATURES, TermCounts, Terms
 from dedup.verify import Edge
-
 
 BACKGROUND_DOCS = 1000
 

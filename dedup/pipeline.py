@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,8 +30,8 @@ from dedup.diff import diff_pairs
 from dedup.ingest import list_feed_files, make_ids_unique, read_file
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
-from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets, pairs_to_verify, verify_paraphrases
 from dedup.parallel import map_chunks
+from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets, pairs_to_verify, verify_paraphrases
 from dedup.progress import Progress
 from dedup.records import Article, Rejection
 from dedup.segments import Segment, write_segment

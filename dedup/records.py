@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from dedup.sketch import Sketch
 
 
 @dataclass(slots=True)
@@ -36,17 +32,3 @@ class Rejection:
     path: str
     record: int | None
     reason: str
-
-
-@dataclass(slots=True)
-class Document:
-    """An Article after normalisation and boilerplate removal, with its sketch."""
-
-    article: Article
-    text: str
-    sketch: Sketch
-    run: int = 0
-    """The run (counted per state directory) that first saw this document."""
-    seen_at: datetime | None = None
-    """When that run started (UTC); ages undated documents for retention."""
-

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
 from itertools import chain
+from typing import Any
 
 import numpy as np
 import xxhash

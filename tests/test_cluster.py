@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.cluster import cluster, cluster_id_for, name_stories, near_copy_groups
+from dedup.cluster import cluster_id_for, name_stories, near_copy_groups, story_clusters
 from dedup.verify import Edge
 
 
@@ -17,18 +17,17 @@ def test_a_chain_does_not_pull_in_a_document_unlike_the_leader() -> None:
 def test_stories_merge_by_average_linkage_not_single_links() -> None:
     # groups 0,1,2 fully linked; 3 linked to 2 only: 1 of 3 pairs < 0.5
     edges = [Edge(0, 1, "paraphrase", 0.5), Edge(0, 2, "paraphrase", 0.5), Edge(1, 2, "paraphrase", 0.5), Edge(2, 3, "paraphrase", 0.5)]
-    result = cluster([], edges, min_link_fraction=0.5, n=4)
-    assert result.story.tolist() == [0, 0, 0, 3]
-    looser = cluster([], edges, min_link_fraction=0.3, n=4)
-    assert looser.story.tolist() == [0, 0, 0, 0]
+    groups = np.arange(4)
+    assert story_clusters(groups, edges, min_link_fraction=0.5).tolist() == [0, 0, 0, 3]
+    assert story_clusters(groups, edges, min_link_fraction=0.3).tolist() == [0, 0, 0, 0]
 
 
 def test_near_copies_share_a_group_inside_the_story() -> None:
     near = [Edge(0, 1, "near-copy", 0.9)]
     para = [Edge(0, 2, "paraphrase", 0.6)]
-    result = cluster(near, para, min_link_fraction=0.5, n=3)
-    assert result.group.tolist() == [0, 0, 2]
-    assert result.story.tolist() == [0, 0, 0]
+    group = near_copy_groups(near, 3)
+    assert group.tolist() == [0, 0, 2]
+    assert story_clusters(group, near + para, min_link_fraction=0.5).tolist() == [0, 0, 0]
 
 
 def test_story_ids_are_inherited_by_majority_and_new_ones_derive_from_the_founder() -> None:
