@@ -195,3 +195,22 @@ def test_a_run_killed_while_writing_leaves_the_previous_report_and_state_whole(t
     assert recovered.height == before.height + 1 == state_recovered
     assert clusters_of(recovered)["late"] == clusters_of(recovered)[f"{ARTICLES[0][0]}/0"]
     assert sorted(os.listdir(out / ".snapshots")) == [os.path.basename(os.readlink(out / "current"))]
+
+
+def test_segments_are_appended_kept_while_live_and_deleted_once_expired(tmp_path: Path) -> None:
+    feed, state = tmp_path / "feed", tmp_path / "state"
+    config = load_config(overrides={"state.retention_days": 3})
+    (old_id, old), (_, new), (_, newer) = ARTICLES[0], ARTICLES[1], ARTICLES[2]
+    write_jsonl(feed / "001.jsonl", [{"id": "old", "text": old, "published": "2014-03-01T08:00:00Z"}])
+    run(feed, tmp_path / "out", config, state_dir=state)
+    first = set(os.listdir(state / "segments"))
+    write_jsonl(feed / "002.jsonl", [{"id": "old/copy", "text": old, "published": "2014-03-02T08:00:00Z"}])
+    second = run(feed, tmp_path / "out", config, state_dir=state)
+    assert clusters_of(second)["old/copy"] == clusters_of(second)["old"]  # matched against the stored document
+    assert first < set(os.listdir(state / "segments"))  # the first run's segment was kept, not rewritten
+    write_jsonl(feed / "003.jsonl", [{"id": "new", "text": new, "published": "2014-03-10T08:00:00Z"}])
+    write_jsonl(feed / "004.jsonl", [{"id": "newer", "text": newer, "published": "2014-03-10T09:00:00Z"}])
+    third = run(feed, tmp_path / "out", config, state_dir=state)
+    assert sorted(third["doc_id"].to_list()) == ["new", "newer"]
+    assert len(os.listdir(state / "segments")) == 1  # the expired story's segments are gone
+    assert load_state(state).documents["segment"].unique().to_list() == os.listdir(state / "segments")
