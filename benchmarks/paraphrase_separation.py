@@ -41,8 +41,8 @@ def main() -> None:
         shutil.copytree(REPO / "seeds", feed / "seeds")
         shutil.copytree(args.wikiref, feed / "wiki", ignore=shutil.ignore_patterns("README*"))
         articles, _ = ingest(list_feed_files(feed), feed, config, SILENT, set())
-    prepared, _ = prepare(articles, Counter(), config, SILENT, Timings())
-    sketches = prepared.segment.sketches
+        prepared, _ = prepare(articles, Counter(), config, SILENT, Timings(), feed, 1, durable=False)
+        sketches = prepared.segment.sketches.take(prepared.rows)
     ids = [a.doc_id for a in prepared.articles]
     is_seed = np.array([i.startswith("seeds/") for i in ids])
 

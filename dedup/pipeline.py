@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import os
 import platform
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -30,11 +31,11 @@ from dedup.diff import diff_pairs
 from dedup.ingest import list_feed_files, make_ids_unique, read_file
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
-from dedup.parallel import map_chunks
+from dedup.parallel import iter_chunks, map_chunks
 from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets, pairs_to_verify, verify_paraphrases
 from dedup.progress import Progress
 from dedup.records import Article, Rejection
-from dedup.segments import Segment, write_segment
+from dedup.segments import Segment, SegmentWriter, open_segment, write_segment
 from dedup.sketch import sketch_texts
 from dedup.state import EDGES_SCHEMA, State, StateMismatch, acquire_lock, expired, load_state, save_state, utc_now
 from dedup.verify import Edge, is_near_copy, verify_near_copies
@@ -56,10 +57,14 @@ class Timings:
 
 @dataclass
 class Prepared:
-    """A run's new documents: their articles, and their sketches and cleaned texts (row i: article i)."""
+    """A run's new documents: their articles, and where their sketches and cleaned texts are."""
 
     articles: list[Article]
+    segment_name: str
     segment: Segment
+    """Memory-mapped; it also holds the rows of articles rejected for having no words."""
+    rows: np.ndarray
+    """Each article's row in ``segment``."""
 
 
 def ingest(files: list[Path], feed_dir: Path, config: Config, progress: Progress, taken_ids: set[str]) -> tuple[list[Article], list[Rejection]]:
@@ -92,34 +97,42 @@ def _clean_and_sketch(items: list[tuple[str, str]], config: Config, recurring: f
     return Segment.of(sketch_texts(cleaned, config), cleaned)
 
 
-def prepare(articles: list[Article], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings) -> tuple[Prepared, list[Rejection]]:
-    """Normalise, strip boilerplate and sketch; reject documents left with no words.
+def prepare(
+    articles: list[Article], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings, segments: Path, run: int, durable: bool
+) -> tuple[Prepared, list[Rejection]]:
+    """Normalise, strip boilerplate and sketch into a new segment under
+    ``segments`` (fsynced when ``durable``); reject documents left with no words.
 
     ``line_counts`` (short-line key -> documents holding it, over the whole
     window) is updated with these articles before recurring lines are judged.
     Texts are normalised twice (for their lines, then to clean and sketch)
     rather than kept normalised in between: that costs less than holding and
-    passing a second copy of every text between processes.
+    passing a second copy of every text between processes. Each chunk's
+    sketches are written as they arrive, so they are never all in memory.
     """
     size, processes = config.runtime.chunk_docs, workers(config)
     items = [(a.title, a.text) for a in articles]  # the worker joins them: no second copy of every text here
     with timings.stage("normalise"), progress.task("normalise", len(articles)) as advance:
-        for part in map_chunks(partial(_line_keys_chunk, config=config.normalise), items, size, processes, advance):
+        for part in iter_chunks(partial(_line_keys_chunk, config=config.normalise), items, size, processes, advance):
             for keys in part:
                 line_counts.update(keys)
         recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
     with timings.stage("sketch"), progress.task("sketch", len(items)) as advance:
-        parts = map_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), items, size, processes, advance)
+        writer = SegmentWriter(segments, run, durable)
+        words = [np.empty(0, dtype=np.int64)]
+        for part in iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), items, size, processes, advance):
+            writer.append(part)
+            words.append(part.sketches.words)
         del items
-        segment = Segment.concat(parts) if parts else _clean_and_sketch([], config, recurring)
+        if not writer.documents:  # so that the segment has every array, if empty
+            writer.append(_clean_and_sketch([], config, recurring))
+        name = writer.close()
     for article in articles:  # the cleaned text, in the segment, is the one kept
         article.text = ""
-    words = segment.sketches.words
-    rejections = [Rejection(a.path, a.record, "no words left after boilerplate removal") for a, w in zip(articles, words.tolist()) if w == 0]
-    if not rejections:
-        return Prepared(articles, segment), rejections
-    keep = np.flatnonzero(words > 0)
-    return Prepared([articles[i] for i in keep.tolist()], segment.take(keep)), rejections
+    all_words = np.concatenate(words)
+    rejections = [Rejection(a.path, a.record, "no words left after boilerplate removal") for a, w in zip(articles, all_words.tolist()) if w == 0]
+    keep = np.flatnonzero(all_words > 0)
+    return Prepared([articles[i] for i in keep.tolist()], name, open_segment(segments, name), keep), rejections
 
 
 def workers(config: Config) -> int:
@@ -380,8 +393,20 @@ def run_job(feed_dir: Path, out_dir: Path, config: Config, progress: Progress, s
     ``state_dir`` holds earlier runs), reports for the whole window in
     ``out_dir``. Returns the run.json content."""
     lock_dir = state_dir or out_dir
-    with nullcontext() if dry_run else acquire_lock(lock_dir), _cyclic_gc_paused():
-        return _run_locked(feed_dir, out_dir, config, progress, state_dir, dry_run)
+    with nullcontext() if dry_run else acquire_lock(lock_dir), _cyclic_gc_paused(), _segments_root(state_dir, dry_run) as segments:
+        return _run_locked(feed_dir, out_dir, config, progress, state_dir, dry_run, segments)
+
+
+@contextmanager
+def _segments_root(state_dir: Path | None, dry_run: bool) -> Iterator[Path]:
+    """Where the run's new segment goes: the state directory, or (without a
+    state, or in a dry run) a temporary directory removed after the run
+    (under ``TMPDIR``: the run's sketches and texts, about 8 KB a document)."""
+    if state_dir is not None and not dry_run:
+        yield state_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="dedup-segments-") as temporary:
+        yield Path(temporary)
 
 
 @contextmanager
@@ -399,7 +424,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progress, state_dir: Path | None, dry_run: bool) -> dict[str, Any]:
+def _run_locked(
+    feed_dir: Path, out_dir: Path, config: Config, progress: Progress, state_dir: Path | None, dry_run: bool, segments: Path
+) -> dict[str, Any]:
     timings = Timings()
     now = utc_now()
     with timings.stage("load_state"):
@@ -423,17 +450,17 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
         old_rejections = [r for r in state.rejections if r.path not in set(reread)]
         articles, rejections = ingest(to_read, feed_dir, config, progress, set(old["doc_id"].to_list()))
     line_counts = Counter(state.line_counts)
-    prepared, empty = prepare(articles, line_counts, config, progress, timings)
+    prepared, empty = prepare(articles, line_counts, config, progress, timings, segments, run, durable=segments == state_dir)
     rejections = old_rejections + rejections + empty
 
     with timings.stage("retention"):
-        new = new_documents(prepared.articles, prepared.segment.sketches.words, run, now)
+        new = new_documents(prepared.articles, prepared.segment.sketches.words[prepared.rows], run, now)
         newest = pl.concat([old["published"], new["published"]]).max()
         old = old.filter(~expired(old, config.state.retention_days, now, newest))
         segment_names = sorted(state.segments)
         old = old.with_columns(pl.col("segment").replace_strict({name: k for k, name in enumerate(segment_names)}, return_dtype=pl.Int64).alias("segment_index"))
         reuse = state.decision_settings == _decision_settings(config)
-        window = assemble(old.drop("segment"), [state.segments[name] for name in segment_names], new, prepared.segment, reuse, config.canonical)
+        window = assemble(old.drop("segment"), [state.segments[name] for name in segment_names], new, prepared.segment, prepared.rows, reuse, config.canonical)
     matched = match(window, state.edges, config, timings, progress)
     docs = window.documents
     previous_ids = docs["cluster_id"].to_list()
@@ -450,7 +477,7 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
     with timings.stage("write"):
         report.write_reports(reports, out_dir, info)
         if state_dir is not None:
-            documents, segments = _store_segments(state_dir, window, segment_names, run)
+            documents, segments = _store_segments(state_dir, window, [*segment_names, prepared.segment_name], run)
             save_state(
                 state_dir,
                 State(
@@ -473,18 +500,18 @@ def _run_locked(feed_dir: Path, out_dir: Path, config: Config, progress: Progres
 
 
 def _store_segments(state_dir: Path, window: Window, names: list[str], run: int) -> tuple[pl.DataFrame, dict[str, Segment]]:
-    """Write the new documents' segment (with the live rows of segments now
-    less than half live, see ``segments``); returns the window's documents
-    with their ``segment`` and ``segment_row``, and the segments they use by name."""
-    sources = [*names, None]  # the window's last segment is the new documents', not written yet
-    live = np.bincount(window.source, minlength=len(sources))
-    moved = np.flatnonzero(np.r_[[live[k] * 2 < len(window.segments[k]) for k in range(len(names))], True][window.source])
-    segment_of = np.array(sources, dtype=object)[window.source]
+    """Copy the live rows of old segments now less than half live into a new
+    segment (see ``segments``); returns the window's documents with their
+    ``segment`` and ``segment_row``, and the segments they use by name
+    (``names``: those of ``window.segments``, the run's new one last)."""
+    live = np.bincount(window.source, minlength=len(names))
+    sparse = np.array([live[k] * 2 < len(window.segments[k]) for k in range(len(names) - 1)] + [False])
+    segment_of = np.array(names, dtype=object)[window.source]
     row = window.row.copy()
-    used = {name: window.segments[k] for k, name in enumerate(names) if live[k] and not live[k] * 2 < len(window.segments[k])}
+    used = {name: window.segments[k] for k, name in enumerate(names) if live[k] and not sparse[k]}
+    moved = np.flatnonzero(sparse[window.source])
     if len(moved):
-        # each segment's moved rows in their order there (all of the new segment: nothing to copy)
-        rows_of = [np.sort(window.row[moved[window.source[moved] == k]]) for k in range(len(sources))]
+        rows_of = [np.sort(window.row[moved[window.source[moved] == k]]) for k in range(len(names))]
         written = Segment.concat([segment.take(rows) for segment, rows in zip(window.segments, rows_of)])
         name = write_segment(state_dir, written, run)
         start = np.cumsum([0] + [len(rows) for rows in rows_of])

@@ -1,8 +1,9 @@
 """Segments: the state's append-only store of sketches and texts.
 
-Each run that brings new documents writes one segment: a directory of plain
-``.npy`` arrays (the documents' ``PackedSketches`` and their normalised texts
-as UTF-8 bytes), never changed afterwards. Later runs memory-map them and read
+Each run that brings new documents writes one segment: a directory of raw
+arrays (the documents' ``PackedSketches`` and their normalised texts as UTF-8
+bytes) and a manifest of their types and shapes, written a chunk at a time as
+the documents are sketched and never changed afterwards. Later runs memory-map them and read
 only the rows they need, so an incremental run costs what its new documents
 cost, not what the window holds. A state snapshot names the segments it uses;
 a segment no snapshot names (all its documents expired, or a killed run's
@@ -13,11 +14,14 @@ store stays within about twice the window.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -58,23 +62,76 @@ class Segment:
         return Segment(PackedSketches.concat([p.sketches for p in parts]), Ragged.concat([p.texts for p in parts]))
 
 
-def write_segment(state_dir: Path, segment: Segment, run: int) -> str:
-    """Write ``segment`` (fsynced) under ``state_dir``; returns its name."""
-    name = f"{run:06d}-{os.getpid()}-{time.monotonic_ns()}"
-    directory = state_dir / SEGMENTS / name
-    directory.mkdir(parents=True)
-    arrays = segment.sketches.arrays() | {"texts.values": segment.texts.values, "texts.offsets": segment.texts.offsets}
-    for key, values in arrays.items():
-        path = directory / f"{key}.npy"
-        np.save(path, np.ascontiguousarray(values))
-        with open(path, "rb") as fh:
-            os.fsync(fh.fileno())
-    return name
+MANIFEST = "manifest.json"
 
 
-def open_segment(state_dir: Path, name: str) -> Segment:
+class SegmentWriter:
+    """Writes a segment a chunk of documents at a time, so that the documents
+    of a run never need to be in memory together: each array goes to its own
+    raw file, and ``manifest.json`` (dtype and shape of each) is written last."""
+
+    def __init__(self, root: Path, run: int, durable: bool) -> None:
+        self.name = f"{run:06d}-{os.getpid()}-{time.monotonic_ns()}"
+        self.directory = root / SEGMENTS / self.name
+        self.directory.mkdir(parents=True)
+        self._durable = durable
+        self._files: dict[str, BinaryIO] = {}
+        self._shapes: dict[str, list[int]] = {}
+        self._dtypes: dict[str, str] = {}
+        self._ends: dict[str, int] = {}
+        """Each offsets array's last value so far: later chunks' offsets continue from it."""
+        self.documents = 0
+
+    def append(self, segment: Segment) -> None:
+        for key, values in _arrays(segment).items():
+            if key.endswith(".offsets"):  # rebase, and drop the leading 0 of every chunk but the first
+                start = self._ends.get(key)
+                values = values if start is None else values[1:] + start
+                self._ends[key] = int(values[-1]) if len(values) else self._ends.get(key, 0)
+            if key not in self._files:
+                self._files[key] = open(self.directory / f"{key}.bin", "wb")
+                self._shapes[key] = [0, *values.shape[1:]]
+                self._dtypes[key] = values.dtype.str
+            np.ascontiguousarray(values, dtype=self._dtypes[key]).tofile(self._files[key])
+            self._shapes[key][0] += len(values)
+        self.documents += len(segment)
+
+    def close(self) -> str:
+        """Finish the segment (fsynced when durable); returns its name."""
+        for fh in self._files.values():
+            fh.flush()
+            if self._durable:
+                os.fsync(fh.fileno())
+            fh.close()
+        manifest = {key: {"dtype": self._dtypes[key], "shape": shape} for key, shape in self._shapes.items()}
+        (self.directory / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        if self._durable:
+            with open(self.directory / MANIFEST, "rb") as fh:
+                os.fsync(fh.fileno())
+        return self.name
+
+
+def _arrays(segment: Segment) -> dict[str, np.ndarray]:
+    return segment.sketches.arrays() | {"texts.values": segment.texts.values, "texts.offsets": segment.texts.offsets}
+
+
+def write_segment(root: Path, segment: Segment, run: int) -> str:
+    """Write ``segment`` (fsynced) under ``root``; returns its name."""
+    writer = SegmentWriter(root, run, durable=True)
+    writer.append(segment)
+    return writer.close()
+
+
+def open_segment(root: Path, name: str) -> Segment:
     """A written segment, memory-mapped: rows are read from disk when used."""
-    arrays = {path.name.removesuffix(".npy"): np.load(path, mmap_mode="r") for path in (state_dir / SEGMENTS / name).glob("*.npy")}
+    directory = root / SEGMENTS / name
+    manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    arrays = {
+        key: np.memmap(directory / f"{key}.bin", dtype=spec["dtype"], mode="r", shape=tuple(spec["shape"]))
+        if math.prod(spec["shape"])
+        else np.empty(spec["shape"], dtype=spec["dtype"])  # an empty file cannot be mapped
+        for key, spec in manifest.items()
+    }
     texts = Ragged(arrays.pop("texts.values"), arrays.pop("texts.offsets"))
     return Segment(PackedSketches.from_arrays(arrays), texts)
 

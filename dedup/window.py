@@ -129,15 +129,15 @@ def new_documents(articles: list[Article], words: np.ndarray, run: int, seen_at:
 
 
 def assemble(
-    old: pl.DataFrame, old_segments: list[Segment], new: pl.DataFrame, new_segment: Segment, reuse: bool, config: CanonicalConfig
+    old: pl.DataFrame, old_segments: list[Segment], new: pl.DataFrame, new_segment: Segment, new_rows: np.ndarray, reuse: bool, config: CanonicalConfig
 ) -> Window:
     """The window of ``old`` (state documents with ``RESULT_SCHEMA``, a
     ``segment_index`` into ``old_segments`` and a ``segment_row``) and ``new``
-    (rows of ``new_segment``), ranked. ``reuse``: whether the previous decisions hold."""
+    (rows ``new_rows`` of ``new_segment``), ranked. ``reuse``: whether the previous decisions hold."""
     new = new.with_columns(
         *[pl.lit(None, dtype).alias(name) for name, dtype in RESULT_SCHEMA.items()],
         pl.lit(len(old_segments), pl.Int64).alias("segment_index"),
-        pl.int_range(new.height, dtype=pl.Int64).alias("segment_row"),
+        pl.Series("segment_row", new_rows, dtype=pl.Int64),
         pl.lit(True).alias("new"),
     )
     old = old.with_columns(pl.col("segment_index").cast(pl.Int64), pl.lit(False).alias("new"))
