@@ -24,7 +24,7 @@ import numpy as np
 from dedup.config import load_config
 from dedup.ingest import list_feed_files
 from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets
-from dedup.pipeline import Timings, ingest, prepare
+from dedup.pipeline import Timings, prepare
 from dedup.progress import SILENT
 from dedup.terms import TermCounts, Terms
 
@@ -40,8 +40,7 @@ def main() -> None:
         feed = Path(tmp)
         shutil.copytree(REPO / "seeds", feed / "seeds")
         shutil.copytree(args.wikiref, feed / "wiki", ignore=shutil.ignore_patterns("README*"))
-        articles, _ = ingest(list_feed_files(feed), feed, config, SILENT, set())
-        prepared, _ = prepare(articles, Counter(), config, SILENT, Timings(), feed, 1, durable=False)
+        prepared, _ = prepare(list_feed_files(feed), feed, set(), Counter(), config, SILENT, Timings(), feed / ".segments", 1, durable=False)
         sketches = prepared.segment.sketches.take(prepared.rows)
     ids = [a.doc_id for a in prepared.articles]
     is_seed = np.array([i.startswith("seeds/") for i in ids])

@@ -1,9 +1,11 @@
-"""Order-preserving map of a function over chunks of a list, on worker processes."""
+"""Order-preserving map of a function over chunks of items, on worker processes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain, islice
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -17,38 +19,63 @@ def map_chunks(
     workers: int,
     on_chunk: Callable[[int], None] | None = None,
 ) -> list[Result]:
-    """``list(iter_chunks(...))``."""
+    """``list(iter_chunks(fn, items, ...))``."""
     return list(iter_chunks(fn, items, chunk_size, workers, on_chunk))
 
 
 def iter_chunks(
     fn: Callable[[list[Item]], Result],
-    items: list[Item],
+    items: Iterable[Item],
     chunk_size: int,
     workers: int,
     on_chunk: Callable[[int], None] | None = None,
+    total: int | None = None,
 ) -> Iterator[Result]:
-    """``fn(chunk)`` for each chunk of items in order, over ``workers`` processes,
-    each result as it arrives (so a caller can store it and let it go).
+    """``fn(chunk)`` for each chunk of ``items`` in order, over ``workers``
+    processes, each result as it arrives (so a caller can store it and let it go).
 
-    Chunks hold at most ``chunk_size`` items, evened out over the workers.
-    ``fn`` must be picklable (a module-level function or a ``functools.partial``
-    of one). With one worker or one chunk it runs in this process.
-    ``on_chunk(len(chunk))`` is called as each chunk's result arrives, in order.
+    ``items`` may be a generator: it is read only as chunks are sent, at most
+    two per worker ahead, so its items need not all be in memory. Chunks hold
+    at most ``chunk_size`` items, evened out over the workers when the number
+    of items is known (``total``, or ``len(items)``). ``fn`` must be picklable
+    (a module-level function or a ``functools.partial`` of one). With one
+    worker, or one chunk, it runs in this process. ``on_chunk(len(chunk))`` is called as each
+    chunk's result arrives, in order.
     """
-    if workers > 1:  # as many chunks per worker, so that none waits for another's last chunk
-        rounds = -(-len(items) // (workers * chunk_size))
-        chunk_size = max(1, -(-len(items) // (workers * rounds))) if items else chunk_size
-    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-    if workers > 1 and len(chunks) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for chunk, result in zip(chunks, pool.map(fn, chunks)):
-                if on_chunk:
-                    on_chunk(len(chunk))
-                yield result
+    if total is None and isinstance(items, list):
+        total = len(items)
+    if workers > 1 and total:  # as many chunks per worker, so that none waits for another's last chunk
+        rounds = -(-total // (workers * chunk_size))
+        chunk_size = max(1, -(-total // (workers * rounds)))
+    chunks = _chunked(iter(items), chunk_size)
+    ahead = list(islice(chunks, 2))
+    chunks = chain(ahead, chunks)
+    if workers <= 1 or len(ahead) < 2:  # one chunk: not worth starting processes
+        for chunk in chunks:
+            result = fn(chunk)
+            if on_chunk:
+                on_chunk(len(chunk))
+            yield result
         return
-    for chunk in chunks:
-        result = fn(chunk)
-        if on_chunk:
-            on_chunk(len(chunk))
-        yield result
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[tuple[int, Future[Result]]] = deque()
+        for chunk in chunks:
+            pending.append((len(chunk), pool.submit(fn, chunk)))
+            del chunk
+            if len(pending) >= 2 * workers:
+                yield _collect(pending.popleft(), on_chunk)
+        while pending:
+            yield _collect(pending.popleft(), on_chunk)
+
+
+def _chunked(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def _collect(entry: tuple[int, Future[Result]], on_chunk: Callable[[int], None] | None) -> Result:
+    size, future = entry
+    result = future.result()
+    if on_chunk:
+        on_chunk(size)
+    return result

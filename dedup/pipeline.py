@@ -67,16 +67,14 @@ class Prepared:
     """Each article's row in ``segment``."""
 
 
-def ingest(files: list[Path], feed_dir: Path, config: Config, progress: Progress, taken_ids: set[str]) -> tuple[list[Article], list[Rejection]]:
-    articles: list[Article] = []
-    rejections: list[Rejection] = []
-    with progress.task("ingest", len(files)) as advance:
-        for path in files:
-            for item in read_file(path, feed_dir, config.ingest):
-                (articles if isinstance(item, Article) else rejections).append(item)
-            advance(1)
-    make_ids_unique(articles, taken_ids)
-    return articles, rejections
+def _read(files: list[Path], feed_dir: Path, config: Config, rejections: list[Rejection]) -> Iterator[tuple[Path, Article]]:
+    """The articles of ``files`` in feed order, with their file; rejections go to ``rejections``."""
+    for path in files:
+        for item in read_file(path, feed_dir, config.ingest):
+            if isinstance(item, Article):
+                yield path, item
+            else:
+                rejections.append(item)
 
 
 def _full_text(title: str, text: str) -> str:
@@ -98,41 +96,80 @@ def _clean_and_sketch(items: list[tuple[str, str]], config: Config, recurring: f
 
 
 def prepare(
-    articles: list[Article], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings, segments: Path, run: int, durable: bool
-) -> tuple[Prepared, list[Rejection]]:
-    """Normalise, strip boilerplate and sketch into a new segment under
-    ``segments`` (fsynced when ``durable``); reject documents left with no words.
+    files: list[Path], feed_dir: Path, taken_ids: set[str], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings,
+    segments: Path, run: int, durable: bool,
+) -> tuple[Prepared, list[Rejection]]:  # fmt: skip
+    """Read ``files``, normalise, strip boilerplate and sketch into a new
+    segment under ``segments`` (fsynced when ``durable``); reject what cannot
+    be read and documents left with no words.
 
-    ``line_counts`` (short-line key -> documents holding it, over the whole
-    window) is updated with these articles before recurring lines are judged.
-    Texts are normalised twice (for their lines, then to clean and sketch)
-    rather than kept normalised in between: that costs less than holding and
-    passing a second copy of every text between processes. Each chunk's
-    sketches are written as they arrive, so they are never all in memory.
+    The files are read twice, streaming, so that their texts are never all in
+    memory: first for each document's short lines (``line_counts``, over the
+    whole window, is updated before recurring lines are judged), then to
+    clean and sketch. Each chunk's sketches are written as they arrive.
+    ``taken_ids``: the ids of the window's other documents, kept by them.
     """
     size, processes = config.runtime.chunk_docs, workers(config)
-    items = [(a.title, a.text) for a in articles]  # the worker joins them: no second copy of every text here
-    with timings.stage("normalise"), progress.task("normalise", len(articles)) as advance:
-        for part in iter_chunks(partial(_line_keys_chunk, config=config.normalise), items, size, processes, advance):
+    articles: list[Article] = []
+    rejections: list[Rejection] = []
+
+    def first_reading() -> Iterator[tuple[str, str]]:
+        for _, article in _read(files, feed_dir, config, rejections):
+            articles.append(article)
+            yield article.title, article.text  # the worker joins them: no second copy of every text here
+            article.text = ""  # read again for sketching
+
+    with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
+        for part in iter_chunks(partial(_line_keys_chunk, config=config.normalise), first_reading(), size, processes, advance):
             for keys in part:
                 line_counts.update(keys)
+        make_ids_unique(articles, taken_ids)
         recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
-    with timings.stage("sketch"), progress.task("sketch", len(items)) as advance:
+    changed: set[int] = set()
+    with timings.stage("sketch"), progress.task("sketch", len(articles)) as advance:
         writer = SegmentWriter(segments, run, durable)
         words = [np.empty(0, dtype=np.int64)]
-        for part in iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), items, size, processes, advance):
+        items = _read_again(files, feed_dir, config, articles, changed)
+        for part in iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), items, size, processes, advance, total=len(articles)):
             writer.append(part)
             words.append(part.sketches.words)
-        del items
         if not writer.documents:  # so that the segment has every array, if empty
             writer.append(_clean_and_sketch([], config, recurring))
         name = writer.close()
-    for article in articles:  # the cleaned text, in the segment, is the one kept
-        article.text = ""
     all_words = np.concatenate(words)
-    rejections = [Rejection(a.path, a.record, "no words left after boilerplate removal") for a, w in zip(articles, all_words.tolist()) if w == 0]
+    for i, (article, count) in enumerate(zip(articles, all_words.tolist())):
+        if i in changed:
+            rejections.append(Rejection(article.path, article.record, "file changed while this run read it: read again next run"))
+        elif count == 0:
+            rejections.append(Rejection(article.path, article.record, "no words left after boilerplate removal"))
     keep = np.flatnonzero(all_words > 0)
+    if changed:
+        keep = keep[~np.isin(keep, list(changed))]
     return Prepared([articles[i] for i in keep.tolist()], name, open_segment(segments, name), keep), rejections
+
+
+def _read_again(files: list[Path], feed_dir: Path, config: Config, articles: list[Article], changed: set[int]) -> Iterator[tuple[str, str]]:
+    """``(title, text)`` of each of ``articles`` (read from ``files`` before,
+    in that order), from the files again, one file in memory at a time. A file
+    whose records are not those read before changed meanwhile: its articles
+    get empty texts and their indices go to ``changed``. (A file rewritten
+    with the same records is taken as read now; the next run reads it again,
+    its mtime being newer than the one recorded.)"""
+    start = 0
+    for path in files:
+        rel = path.relative_to(feed_dir).as_posix()
+        end = start
+        while end < len(articles) and articles[end].path == rel:
+            end += 1
+        if end == start:
+            continue
+        again = [item for item in read_file(path, feed_dir, config.ingest) if isinstance(item, Article)]
+        if [a.record for a in again] != [a.record for a in articles[start:end]]:
+            changed.update(range(start, end))
+            again = [Article("", rel, None, "", "")] * (end - start)
+        for article in again:
+            yield article.title, article.text
+        start = end
 
 
 def workers(config: Config) -> int:
@@ -435,7 +472,7 @@ def _run_locked(
         raise StateMismatch(f"state {state_dir} was built with other normalise/sketch options; use a new --state directory or the same config")
     run = state.run + 1
 
-    with timings.stage("ingest"):
+    with timings.stage("list_files"):
         files = list_feed_files(feed_dir)
         stats = {}
         for path in files:
@@ -448,10 +485,11 @@ def _run_locked(
         reread = [p.relative_to(feed_dir).as_posix() for p in to_read]
         old = state.documents.filter(~pl.col("path").is_in(reread))
         old_rejections = [r for r in state.rejections if r.path not in set(reread)]
-        articles, rejections = ingest(to_read, feed_dir, config, progress, set(old["doc_id"].to_list()))
     line_counts = Counter(state.line_counts)
-    prepared, empty = prepare(articles, line_counts, config, progress, timings, segments, run, durable=segments == state_dir)
-    rejections = old_rejections + rejections + empty
+    prepared, rejections = prepare(
+        to_read, feed_dir, set(old["doc_id"].to_list()), line_counts, config, progress, timings, segments, run, durable=segments == state_dir
+    )
+    rejections = old_rejections + rejections
 
     with timings.stage("retention"):
         new = new_documents(prepared.articles, prepared.segment.sketches.words[prepared.rows], run, now)

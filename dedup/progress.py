@@ -29,14 +29,21 @@ class Progress:
             self._bars.stop()
 
     @contextmanager
-    def task(self, name: str, total: int) -> Iterator[Callable[[int], None]]:
-        """A bar for one stage; yields ``advance(n)``."""
+    def task(self, name: str, total: int | None) -> Iterator[Callable[[int], None]]:
+        """A bar for one stage (``total`` None: not known ahead); yields ``advance(n)``."""
         if self._bars is None:
             yield lambda n: None
             return
         task_id = self._bars.add_task(name, total=total)
-        yield lambda n: self._bars.advance(task_id, n)  # type: ignore[union-attr]
-        self._bars.update(task_id, completed=total)
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            self._bars.advance(task_id, n)  # type: ignore[union-attr]
+
+        yield advance
+        self._bars.update(task_id, total=done if total is None else total, completed=done if total is None else total)
 
 
 SILENT = Progress(enabled=False)

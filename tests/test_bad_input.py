@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from corpus import run, wikiref, write_jsonl
 from typer.testing import CliRunner
 
 from dedup.cli import EXIT_STRICT, EXIT_USAGE, app
@@ -192,3 +193,24 @@ def test_the_run_accounts_for_every_record(tmp_path_factory: pytest.TempPathFact
     code, documents, rejected, info = _run(feed, out)
     assert code == 0
     assert documents.height + rejected.height == len(values) == info["counts"]["inputs"]
+
+
+def test_a_file_that_changes_between_the_two_readings_is_rejected_not_mixed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.pipeline
+
+    texts = [text for _, text in sorted(wikiref().items())[:3]]
+    write_jsonl(tmp_path / "feed" / "a.jsonl", [{"id": "a1", "text": texts[0]}, {"id": "a2", "text": texts[1]}])
+    write_jsonl(tmp_path / "feed" / "b.jsonl", [{"id": "b1", "text": texts[2]}])
+    readings: dict[str, int] = {}
+
+    def growing(path: Path, feed_dir: Path, config: IngestConfig):  # a.jsonl gains a record after it was first read
+        readings[path.name] = readings.get(path.name, 0) + 1
+        if path.name == "a.jsonl" and readings[path.name] == 2:
+            write_jsonl(path, [{"id": "a1", "text": texts[0]}, {"id": "a2", "text": texts[1]}, {"id": "a3", "text": texts[2]}])
+        return read_file(path, feed_dir, config)
+
+    monkeypatch.setattr(dedup.pipeline, "read_file", growing)
+    documents = run(tmp_path / "feed", tmp_path / "out")
+    rejected = pl.read_parquet(tmp_path / "out" / "rejected.parquet")
+    assert documents["doc_id"].to_list() == ["b1"]
+    assert sorted(rejected["record"].to_list()) == [1, 2] and set(rejected["reason"]) == {"file changed while this run read it: read again next run"}
