@@ -33,7 +33,7 @@ from dedup.segments import Segment, open_segment, remove_unused_segments
 from dedup.window import ARTICLE_SCHEMA, RESULT_SCHEMA
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 
 class StateLocked(RuntimeError):
