@@ -82,6 +82,9 @@ class ParaphraseConfig(_Section):
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations of the fact fingerprint.")
     lsh_threshold: float = Field(0.15, gt=0, lt=1, description="Jaccard of fact fingerprints targeted by the candidate LSH.")
     fingerprint_terms: int = Field(32, ge=4, description="Most salient terms (names, numbers, rare words) per fingerprint.")
+    max_bucket: int = Field(
+        20, ge=2, description="Pairs taken from one fact-fingerprint LSH bucket at most: a large bucket gathers a topic's common facts, not one story."
+    )
     min_score: float = Field(
         0.35, ge=0, le=1, description="Paraphrase score (geometric mean of the TF-IDF cosines of words and of facts) at or above which two documents tell the same story."
     )

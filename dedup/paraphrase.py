@@ -132,7 +132,7 @@ def fact_buckets(fact_signatures: np.ndarray, config: Config) -> Buckets:
     """LSH buckets over the fact fingerprints: documents sharing one are candidates."""
     para = config.paraphrase
     bands, rows = lsh_params(para.lsh_threshold, para.num_perm)
-    return Buckets(band_keys(fact_signatures, bands, rows), config.near_copy.max_bucket)
+    return Buckets(band_keys(fact_signatures, bands, rows), para.max_bucket)
 
 
 def pairs_to_verify(buckets: Buckets, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config) -> np.ndarray:
