@@ -12,17 +12,6 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def map_chunks(
-    fn: Callable[[list[Item]], Result],
-    items: list[Item],
-    chunk_size: int,
-    workers: int,
-    on_chunk: Callable[[int], None] | None = None,
-) -> list[Result]:
-    """``list(iter_chunks(fn, items, ...))``."""
-    return list(iter_chunks(fn, items, chunk_size, workers, on_chunk))
-
-
 def iter_chunks(
     fn: Callable[[list[Item]], Result],
     items: Iterable[Item],

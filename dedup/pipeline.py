@@ -31,7 +31,7 @@ from dedup.diff import diff_pairs
 from dedup.ingest import list_feed_files, make_ids_unique, read_file
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
-from dedup.parallel import iter_chunks, map_chunks
+from dedup.parallel import iter_chunks
 from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets, pairs_to_verify, verify_paraphrases
 from dedup.progress import Progress
 from dedup.records import Article, Rejection
@@ -364,11 +364,15 @@ def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.Da
         known = pl.DataFrame(keys, schema=report.DIFF_KEY_SCHEMA, orient="row").join(previous, on=list(report.DIFF_KEY_SCHEMA), how="inner")
     seen = set(known["doc_id"].to_list())
     todo = [(pair, key) for pair, key in zip(pairs, keys) if key[0] not in seen]
+    made = [known]
     with progress.task("diffs", len(todo)) as advance:
-        text_pairs = [(window.text(c), window.text(i)) for (i, c), _ in todo]
-        found = map_chunks(partial(diff_pairs, max_sentences=config.diff.max_sentences), text_pairs, config.runtime.chunk_docs, workers(config), advance)
-    made = report.diffs_frame([key for _, key in todo], [d for part in found for d in part])
-    return pl.concat([known, made])
+        text_pairs = ((window.text(c), window.text(i)) for (i, c), _ in todo)  # read as sent: not all in memory
+        done = 0
+        diff = partial(diff_pairs, max_sentences=config.diff.max_sentences)
+        for part in iter_chunks(diff, text_pairs, config.runtime.chunk_docs, workers(config), advance, total=len(todo)):
+            made.append(report.diffs_frame([key for _, key in todo[done : done + len(part)]], part))
+            done += len(part)
+    return pl.concat(made)
 
 
 def versions() -> dict[str, str]:
