@@ -63,12 +63,11 @@ class PackedSketches:
 
     def sketch(self, i: int) -> Sketch:
         return Sketch(
-            words=int(self.words[i]),
-            text_hash=int(self.text_hash[i]),
-            lede_hash=int(self.lede_hash[i]),
-            shingles=self.shingles.row(i),
-            facts=Facts(numbers=self.numbers.row(i), names=self.names.row(i)),
+            words=int(self.words[i]), text_hash=int(self.text_hash[i]), lede_hash=int(self.lede_hash[i]), shingles=self.shingles.row(i), facts=self.facts(i)
         )
+
+    def facts(self, i: int) -> Facts:
+        return Facts(numbers=self.numbers.row(i), names=self.names.row(i))
 
     def take(self, rows: np.ndarray) -> PackedSketches:
         """The given rows, in that order (copies, also from memory-mapped arrays, unless all rows in order)."""

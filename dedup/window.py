@@ -109,9 +109,7 @@ class Window:
         return {i: self.segments[k].sketches.sketch(r) for i, k, r in zip(rows.tolist(), self.source[rows].tolist(), self.row[rows].tolist())}
 
     def facts(self, i: int) -> Facts:
-        segment = self.segments[self.source[i]].sketches
-        row = int(self.row[i])
-        return Facts(numbers=segment.numbers.row(row), names=segment.names.row(row))
+        return self.segments[self.source[i]].sketches.facts(int(self.row[i]))
 
     def text(self, i: int) -> str:
         return self.segments[self.source[i]].text(int(self.row[i]))
