@@ -32,7 +32,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 
 from dedup.arrays import distinct
 from dedup.config import Config
@@ -50,7 +50,8 @@ def _matrix(terms: Terms, idf: np.ndarray) -> csr_matrix:
     weights = terms.tf * idf[columns]
     norms = np.sqrt(np.bincount(np.repeat(np.arange(len(terms)), np.diff(offsets)), weights=weights.astype(np.float64) ** 2, minlength=len(terms)))
     weights = weights / np.repeat(np.where(norms > 0, norms, 1.0), np.diff(offsets))
-    return csr_matrix((weights.astype(np.float32), columns.astype(np.int64), offsets), shape=(len(terms), FEATURES), dtype=np.float32)
+    index = np.int32 if len(columns) < 2**31 else np.int64  # FEATURES < 2^31: 32-bit indices halve the matrix's index memory
+    return csr_matrix((weights.astype(np.float32), columns.astype(index), offsets.astype(index)), shape=(len(terms), FEATURES), dtype=np.float32)
 
 
 def _idf(counts: TermCounts) -> np.ndarray:
@@ -83,6 +84,14 @@ class ParaphraseWeights:
         """Weighted word vectors of some documents (not necessarily those the weights came from)."""
         return _matrix(terms, self._word_idf)
 
+    def word_vectors_of(self, terms_of: Callable[[np.ndarray], Terms], documents: np.ndarray) -> csr_matrix:
+        """``word_vectors(terms_of(documents))``, made a block of documents at a
+        time: gathering the terms takes several times the vectors' memory."""
+        if len(documents) <= VECTORS_PER_BLOCK:
+            return self.word_vectors(terms_of(documents))
+        starts = range(0, len(documents), VECTORS_PER_BLOCK)
+        return vstack([self.word_vectors(terms_of(documents[start : start + VECTORS_PER_BLOCK])) for start in starts], format="csr")
+
     def fact_vectors(self, terms: Terms) -> csr_matrix:
         return _matrix(terms, self._fact_idf)
 
@@ -108,6 +117,7 @@ class ParaphraseVectors:
         return _geometric_mean(_blocked_dots(self.words(docs), np.searchsorted(docs, pairs)), facts)
 
 
+VECTORS_PER_BLOCK = 20_000  # bounds the terms gathered at once for word vectors
 PAIRS_PER_BLOCK = 10_000  # bounds the rows copied at once (a pair copies two documents' vectors)
 
 

@@ -249,7 +249,8 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             pairs = pairs_to_verify(fact_buckets(window.array("fact_signatures", leaders), config), fresh, facts, config)
             involved = distinct(pairs.ravel())
             docs = leaders[involved]
-            vectors = ParaphraseVectors(lambda rows: weights.word_vectors(window.terms("word_terms", docs[rows])), facts[involved])
+            word_terms = partial(window.terms, "word_terms")
+            vectors = ParaphraseVectors(lambda rows: weights.word_vectors_of(word_terms, docs[rows]), facts[involved])
             local = np.searchsorted(involved, pairs)
             found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
             touching = fresh[involved]
@@ -312,7 +313,7 @@ def build_reports(
         if matched.weights is not None and len(todo):
             weights = matched.weights
             vectors = ParaphraseVectors(
-                lambda rows: weights.word_vectors(window.terms("word_terms", involved[rows])), weights.fact_vectors(window.terms("fact_terms", involved))
+                lambda rows: weights.word_vectors_of(partial(window.terms, "word_terms"), involved[rows]), weights.fact_vectors(window.terms("fact_terms", involved))
             )
             paraphrase[todo] = vectors.score_pairs(np.searchsorted(involved, np.stack([canon[todo], todo], axis=1)))
         elif matched.weights is None:

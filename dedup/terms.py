@@ -48,6 +48,9 @@ class Terms:
 
     @staticmethod
     def concat(parts: list[Terms]) -> Terms:
+        nonempty = [p for p in parts if len(p)]
+        if len(nonempty) == 1:
+            return nonempty[0]
         return Terms(Ragged.concat([p.columns for p in parts]), np.concatenate([p.tf for p in parts]), np.concatenate([p.background for p in parts]))
 
 
