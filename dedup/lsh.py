@@ -85,9 +85,13 @@ class Buckets:
         pairs = np.sort(pairs.astype(np.int64), axis=1)
         if only is not None:
             pairs = pairs[only[pairs[:, 0]] | only[pairs[:, 1]]]
-        n = self.n
-        codes = distinct(pairs[:, 0] * n + pairs[:, 1])
-        return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)
+        return distinct_pairs(pairs, self.n)
+
+
+def distinct_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
+    """The distinct rows of ``(i, j)`` pairs of indices below ``n``, sorted."""
+    codes = distinct(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)
 
 
 def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int) -> np.ndarray:

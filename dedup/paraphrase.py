@@ -37,7 +37,7 @@ from scipy.sparse import csr_matrix, vstack
 from dedup.arrays import distinct
 from dedup.config import Config
 from dedup.facts import Facts, same_story_possible
-from dedup.lsh import Buckets, band_keys, lsh_params
+from dedup.lsh import Buckets, band_keys, distinct_pairs, lsh_params
 from dedup.terms import FEATURES, TermCounts, Terms
 from dedup.verify import Edge
 
@@ -154,11 +154,18 @@ def pairs_to_verify(buckets: Buckets, fresh: np.ndarray, fact_vectors: csr_matri
     if fresh.all():
         return buckets.pairs()
     touching = buckets.pairs(fresh)
-    could = touching[np.sqrt(np.clip(_blocked_dots(fact_vectors, touching), 0, 1)) >= 0.999 * config.paraphrase.min_score]  # margin for rounding
-    pairs = np.concatenate([touching, buckets.pairs(_endpoints(could, len(fresh)))])
-    n = len(fresh)
-    codes = distinct(pairs[:, 0] * n + pairs[:, 1])
-    return np.stack([codes // n, codes % n], axis=1)
+    could = touching[_could_reach(_score_bounds(_blocked_dots(fact_vectors, touching)), config.paraphrase.min_score)]
+    return distinct_pairs(np.concatenate([touching, buckets.pairs(_endpoints(could, len(fresh)))]), len(fresh))
+
+
+def _score_bounds(fact_cosines: np.ndarray) -> np.ndarray:
+    """Upper bounds of pairs' scores: the root of their fact cosines (a word cosine is at most 1)."""
+    return np.sqrt(np.clip(fact_cosines, 0, 1))
+
+
+def _could_reach(bounds: np.ndarray, min_score: float) -> np.ndarray:
+    """Which score bounds allow ``min_score`` (with a margin for rounding)."""
+    return bounds >= 0.999 * min_score
 
 
 def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) -> np.ndarray:
@@ -198,7 +205,7 @@ def verify_paraphrases(
     # levels taken from such upper bounds are at least the true levels, which
     # settles most contrast tests. Only the rest need their documents' exact levels.
     fact_cosines = scorer.fact_cosines(pairs)
-    scores = np.sqrt(np.clip(fact_cosines, 0, 1))
+    scores = _score_bounds(fact_cosines)
     exact = np.zeros(len(pairs), dtype=bool)
 
     def score(where: np.ndarray) -> None:
@@ -206,7 +213,7 @@ def verify_paraphrases(
         scores[where] = scorer.score_pairs(pairs[where], fact_cosines[where])
         exact[where] = True
 
-    score(np.flatnonzero(scores >= 0.999 * para.min_score))  # margin for rounding
+    score(np.flatnonzero(_could_reach(scores, para.min_score)))
     found = np.flatnonzero(exact & (scores >= para.min_score))
     weak = found[scores[found] < para.strong_score]
     upper = _levels_of(_endpoints(pairs[weak], n), pairs, scores, para.contrast_rank)

@@ -67,12 +67,12 @@ class Prepared:
     """Each article's row in ``segment``."""
 
 
-def _read(files: list[Path], feed_dir: Path, config: Config, rejections: list[Rejection]) -> Iterator[tuple[Path, Article]]:
-    """The articles of ``files`` in feed order, with their file; rejections go to ``rejections``."""
+def _read(files: list[Path], feed_dir: Path, config: Config, rejections: list[Rejection]) -> Iterator[Article]:
+    """The articles of ``files`` in feed order; rejections go to ``rejections``."""
     for path in files:
         for item in read_file(path, feed_dir, config.ingest):
             if isinstance(item, Article):
-                yield path, item
+                yield item
             else:
                 rejections.append(item)
 
@@ -114,7 +114,7 @@ def prepare(
     rejections: list[Rejection] = []
 
     def first_reading() -> Iterator[tuple[str, str]]:
-        for _, article in _read(files, feed_dir, config, rejections):
+        for article in _read(files, feed_dir, config, rejections):
             articles.append(article)
             yield article.title, article.text  # the worker joins them: no second copy of every text here
             article.text = ""  # read again for sketching
@@ -163,7 +163,7 @@ def _read_again(files: list[Path], feed_dir: Path, config: Config, articles: lis
             end += 1
         if end == start:
             continue
-        again = [item for item in read_file(path, feed_dir, config.ingest) if isinstance(item, Article)]
+        again = list(_read([path], feed_dir, config, []))  # its rejections were counted at the first reading
         if [a.record for a in again] != [a.record for a in articles[start:end]]:
             changed.update(range(start, end))
             again = [Article("", rel, None, "", "")] * (end - start)
@@ -191,16 +191,22 @@ class Matched:
     weights: ParaphraseWeights | None
 
 
-def _kept_edges(stored: pl.DataFrame, window: Window, kind: str, eligible: np.ndarray) -> list[Edge]:
-    """Stored edges of ``kind`` between old documents both still ``eligible``."""
+def _old_index(window: Window, stored: pl.DataFrame) -> dict[str, int]:
+    """doc_id -> index of the window's old documents, when stored edges are kept (else empty)."""
     if window.fresh.all() or stored.height == 0:
+        return {}
+    old = np.flatnonzero(~window.new)
+    return dict(zip(window.documents["doc_id"].gather(old).to_list(), old.tolist()))
+
+
+def _kept_edges(stored: pl.DataFrame, old_index: dict[str, int], kind: str, eligible: np.ndarray) -> list[Edge]:
+    """Stored edges of ``kind`` between old documents (``old_index``) both still ``eligible``."""
+    if not old_index:
         return []
-    old = np.flatnonzero(~window.new & eligible)
-    index = dict(zip(window.documents["doc_id"].gather(old).to_list(), old.tolist()))
     edges = []
     for a, b, score in stored.filter(pl.col("kind") == kind).select("a", "b", "score").iter_rows():
-        i, j = index.get(a), index.get(b)
-        if i is not None and j is not None:
+        i, j = old_index.get(a), old_index.get(b)
+        if i is not None and j is not None and eligible[i] and eligible[j]:
             edges.append(Edge(min(i, j), max(i, j), kind, score))
     return edges
 
@@ -216,6 +222,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
     n = len(window)
     ids = window.documents["doc_id"]
     published = window.documents["published"].to_list()
+    old_index = _old_index(window, stored_edges)
     with timings.stage("near_copy"), progress.task("near-copies", 1) as advance:
         text_hash = window.array("text_hash")
         order = np.argsort(text_hash, kind="stable")  # ties in rank order: each hash's first is its most preferred
@@ -233,7 +240,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             keys = np.column_stack([keys, window.array("lede_hash", unique)])
         pairs = unique[candidate_pairs(keys, near.max_bucket, None if fresh.all() else fresh)]
         found_near = verify_near_copies(pairs, window.sketches(distinct(pairs.ravel())), published, config)
-        kept_near = _kept_edges(stored_edges, window, "near-copy", representative)
+        kept_near = _kept_edges(stored_edges, old_index, "near-copy", representative)
         group = near_copy_groups(exact_edges + kept_near + found_near, n)
         advance(1)
 
@@ -257,7 +264,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             found_para = [Edge(int(docs[e.a]), int(docs[e.b]), e.kind, e.score) for e in found if touching[e.a] or touching[e.b]]
             leader_mask = np.zeros(n, dtype=bool)
             leader_mask[leaders] = True
-            kept_para = _kept_edges(stored_edges, window, "paraphrase", leader_mask)
+            kept_para = _kept_edges(stored_edges, old_index, "paraphrase", leader_mask)
             advance(1)
     with timings.stage("cluster"):
         story = story_clusters(group, exact_edges + kept_near + found_near + kept_para + found_para, config.story.min_link_fraction)
@@ -323,17 +330,13 @@ def build_reports(
     with timings.stage("diff"):
         diffs = _variant_diffs(window, [(i, int(canon[i])) for i in variants.tolist()], previous_diffs, config, progress)
     with timings.stage("report"):
-        results = {
-            "cluster_id": cluster_ids, "group_id": ids[group], "is_canonical": is_canonical, "canonical_doc_id": ids[canon],
-            "match": match_kind, "jaccard": jaccard, "containment": containment, "paraphrase_score": _nullable(paraphrase),
+        rows = {
+            "cluster_id": cluster_ids, "group_id": ids[group], "canonical_doc_id": ids[canon], "match": match_kind,
+            "jaccard": jaccard, "containment": containment, "paraphrase_score": _nullable(paraphrase),
         }  # fmt: skip
-        reports = report.make_reports(docs, results, diffs, reasons, rejections, previous_canonicals)
-    kept_results = {
-        "cluster_id": cluster_ids, "group_id": ids[group], "canonical_doc_id": ids[canon], "canonical_run": runs[canon],
-        "in_canonical_group": in_canonical_group, "match": match_kind, "jaccard": jaccard, "containment": containment,
-        "paraphrase_score": _nullable(paraphrase), "representative": matched.representative, "leader": group == np.arange(n),
-    }  # fmt: skip
-    return reports, kept_results
+        reports = report.make_reports(docs, rows | {"is_canonical": is_canonical}, diffs, reasons, rejections, previous_canonicals)
+    state_only = {"canonical_run": runs[canon], "in_canonical_group": in_canonical_group, "representative": matched.representative, "leader": group == np.arange(n)}
+    return reports, rows | state_only
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:
