@@ -20,7 +20,7 @@ SNAPSHOTS = ".snapshots"
 CURRENT = "current"
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -49,7 +49,7 @@ def publish(root: Path, write: Callable[[Path], None], linked_names: list[str] =
     for child in snapshot.iterdir():
         with open(child, "rb") as fh:
             os.fsync(fh.fileno())
-    _fsync_dir(snapshot)
+    fsync_dir(snapshot)
     previous = current_snapshot(root)
     temp_link = root / f".{CURRENT}.{os.getpid()}.tmp"
     temp_link.unlink(missing_ok=True)
@@ -62,7 +62,7 @@ def publish(root: Path, write: Callable[[Path], None], linked_names: list[str] =
             temp.unlink(missing_ok=True)
             temp.symlink_to(f"{CURRENT}/{name}")
             os.replace(temp, link)
-    _fsync_dir(root)
+    fsync_dir(root)
     for old in snapshots.iterdir():
         if old != snapshot and old != previous:
             shutil.rmtree(old, ignore_errors=True)

@@ -3,9 +3,9 @@
 Each run that brings new documents writes one segment: a directory of raw
 arrays (the documents' ``PackedSketches`` and their normalised texts as UTF-8
 bytes) and a manifest of their types and shapes, written a chunk at a time as
-the documents are sketched and never changed afterwards. Later runs memory-map them and read
-only the rows they need, so an incremental run costs what its new documents
-cost, not what the window holds. A state snapshot names the segments it uses;
+the documents are sketched and never changed afterwards. Later runs
+memory-map them and read only the rows they need, so an incremental run costs
+what its new documents cost, not what the window holds. A state snapshot names the segments it uses;
 a segment no snapshot names (all its documents expired, or a killed run's
 leftover) is deleted by the next run. A segment whose live documents fall
 below half of its rows has them copied into the next run's segment, so the
@@ -26,6 +26,7 @@ from typing import BinaryIO
 import numpy as np
 
 from dedup.arrays import Ragged
+from dedup.atomic import fsync_dir
 from dedup.sketch import PackedSketches
 
 SEGMENTS = "segments"
@@ -105,9 +106,11 @@ class SegmentWriter:
             fh.close()
         manifest = {key: {"dtype": self._dtypes[key], "shape": shape} for key, shape in self._shapes.items()}
         (self.directory / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-        if self._durable:
+        if self._durable:  # the files, then their directory entries: a snapshot naming this segment must find it whole
             with open(self.directory / MANIFEST, "rb") as fh:
                 os.fsync(fh.fileno())
+            fsync_dir(self.directory)
+            fsync_dir(self.directory.parent)
         return self.name
 
 
