@@ -30,11 +30,25 @@ NAME_INSIDE_SENTENCE = re.compile(r"[A-Z](?<=[^.!?:\s\"'(\[] [A-Z])(?:[\w'-]*\w)
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
 
 
-def _number_key(raw: str) -> str:
-    """"1,500" and "1500" are one number; "14.3" keeps its point."""
-    if "," in raw and _THOUSANDS.fullmatch(raw):
-        return raw.replace(",", "")
-    return raw.rstrip(".,")
+def _number_counts(text: str) -> Counter[str]:
+    """Each number's count; "1,500" and "1500" are one number, "14.3" keeps its
+    point (a match always ends with a digit: nothing to strip)."""
+    counts = Counter(NUMBER.findall(text))
+    for raw in [raw for raw in counts if "," in raw and _THOUSANDS.fullmatch(raw)]:
+        counts[raw.replace(",", "")] += counts.pop(raw)
+    return counts
+
+
+def _name_counts(text: str) -> Counter[str]:
+    """Each name's count, case-folded, without a possessive "'s" (the matches
+    are case-folded together: one call, not one per name)."""
+    found = NAME_INSIDE_SENTENCE.findall(text)
+    if not found:
+        return Counter()
+    counts = Counter(("\n".join(found) + "\n").casefold().replace("'s\n", "\n").split("\n")[:-1])
+    for key in [key for key in counts if len(key) <= 1 or key in ENGLISH_STOP_WORDS]:
+        del counts[key]
+    return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +76,6 @@ def rarity(term: str) -> float:
     return _MAX_ZIPF - zipf_frequency(term, "en")
 
 
-def _name_key(word: str) -> str:
-    return word.casefold().removesuffix("'s")
-
-
 def extract_facts(text: str, salient_terms: int) -> FactTerms:
     """Numbers (thousands separators dropped) and names, case-folded, from
     normalised text (case kept).
@@ -75,8 +85,8 @@ def extract_facts(text: str, salient_terms: int) -> FactTerms:
     they stand inside sentences. The salient terms rank names and numbers by
     count times ``rarity``, so "Droege" and "14.3" outrank "CEO" and "2025".
     """
-    numbers = Counter(_number_key(m) for m in NUMBER.findall(text))
-    names = Counter(key for key in map(_name_key, NAME_INSIDE_SENTENCE.findall(text)) if len(key) > 1 and key not in ENGLISH_STOP_WORDS)
+    numbers = _number_counts(text)
+    names = _name_counts(text)
     weighted = {term: count * rarity(term) for term, count in (names + numbers).items()}
     ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))
     return FactTerms(numbers=sorted(numbers), names=sorted(names), salient=[term for term, _ in ranked[:salient_terms]])

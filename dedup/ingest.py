@@ -161,10 +161,11 @@ class _Reader:
 
     def article(self, fields: dict[str, Any], record: int | None, default_id: str) -> Item:
         """Map a record's fields onto an Article (or reject it)."""
-        picked = {name: _first_present(fields, keys) for name, keys in FIELD_NAMES.items()}
+        lowered = _lowered_keys(fields)  # once per record, not once per field name
+        picked = {name: _first_present(lowered, keys) for name, keys in FIELD_NAMES.items()}
         text = picked["text"]
         if isinstance(text, dict):  # e.g. {"content": {"value": ...}} in some exports
-            text = _first_present(text, ("value", "text", "body"))
+            text = _first_present(_lowered_keys(text), ("value", "text", "body"))
         if text is None:
             return self.reject(f"record has no text field (looked for: {', '.join(FIELD_NAMES['text'])})", record)
         if not isinstance(text, str):
@@ -412,8 +413,13 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _first_present(fields: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    lowered = {k.lower(): v for k, v in fields.items() if isinstance(k, str)}
+def _lowered_keys(fields: dict[str, Any]) -> dict[str, Any]:
+    """A record's fields by lower-cased name: field names match in any case."""
+    return {k.lower(): v for k, v in fields.items() if isinstance(k, str)}
+
+
+def _first_present(lowered: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """The first non-empty value of ``keys`` (in any case) among ``lowered`` fields."""
     for key in keys:
         value = lowered.get(key.lower())
         if value not in (None, ""):
@@ -425,7 +431,7 @@ def _as_str(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict):
-        value = _first_present(value, ("name", "title", "value", "href"))
+        value = _first_present(_lowered_keys(value), ("name", "title", "value", "href"))
     return str(value).strip() if value is not None else ""
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from datasketch import MinHash
 
 SCHEME = "affine32"
-_DOCS_PER_BLOCK = 64  # documents per vectorised block: keeps the (P x elements) temporary small
+_DOCS_PER_BLOCK = 16  # documents per vectorised block: keeps the (P x elements) buffer within the CPU cache
 
 
 def fmix32(values: np.ndarray) -> np.ndarray:
@@ -57,12 +57,17 @@ class MinHasher:
         if len(filled) == 0:
             return out.T.copy()
         lengths, starts = lengths[filled], offsets[filled] - offsets[filled[0]]
+        ends = starts + lengths
         mixed = fmix32(values[offsets[filled[0]] : offsets[filled[-1] + 1]].astype(np.uint32, copy=False))
         a, b = self._a[:, None], self._b[:, None]
+        blocks = [(first, min(first + _DOCS_PER_BLOCK, len(filled))) for first in range(0, len(filled), _DOCS_PER_BLOCK)]
+        # one buffer for every block: a fresh (num_perm x elements) temporary per block costs more in page faults than in arithmetic
+        buffer = np.empty((self.num_perm, max(int(ends[last - 1] - starts[first]) for first, last in blocks)), dtype=np.uint32)
         with np.errstate(over="ignore"):
-            for first in range(0, len(filled), _DOCS_PER_BLOCK):
-                last = min(first + _DOCS_PER_BLOCK, len(filled))
-                begin, end = starts[first], starts[last - 1] + lengths[last - 1]
-                block = a * mixed[None, begin:end] + b  # (num_perm, elements): rows stay contiguous for reduceat
+            for first, last in blocks:
+                begin, end = starts[first], ends[last - 1]
+                block = buffer[:, : end - begin]  # (num_perm, elements): rows stay contiguous for reduceat
+                np.multiply(a, mixed[None, begin:end], out=block)
+                block += b
                 out[:, filled[first:last]] = np.minimum.reduceat(block, starts[first:last] - begin, axis=1)
         return out.T.copy()

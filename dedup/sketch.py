@@ -188,9 +188,9 @@ def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, terms: list[str], posit
     # a column's share is that of the document's first term in it (two terms
     # share a column only by a rare collision), looked up once per distinct term
     term_hashes = hashes[first]
-    distinct_hashes, where = np.unique(term_hashes, return_index=True)
+    _, where, inverse = np.unique(term_hashes, return_index=True, return_inverse=True)
     shares = np.array(background_shares([terms[i] for i in positions[first[where]].tolist()]), dtype=np.float32)
-    background = shares[np.searchsorted(distinct_hashes, term_hashes)]
+    background = shares[inverse]
     columns = columns.astype(np.uint32)
     return Terms(Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background)
 

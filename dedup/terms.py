@@ -104,11 +104,33 @@ def _english_stop_words() -> frozenset[str]:
     return frozenset(module.ENGLISH_STOP_WORDS)
 
 
+class _HashSet:
+    """A fixed set of 64-bit hashes with vectorised membership: each member
+    alone in its slot ``(h >> shift) & mask`` of a table (a bit field of the
+    hash that no two members share, searched for once), so a lookup is one
+    gather and one comparison instead of a binary search."""
+
+    def __init__(self, members: np.ndarray) -> None:
+        members = np.unique(members)
+        for bits in range(max(int(len(members)).bit_length(), 1), 25):
+            for shift in range(0, 65 - bits):
+                slots = (members >> np.uint64(shift)) & np.uint64((1 << bits) - 1)
+                if len(np.unique(slots)) == len(members):
+                    self._shift, self._mask = np.uint64(shift), np.uint64((1 << bits) - 1)
+                    # an empty slot holds a value whose own slot is another, so no hash can match it
+                    self._table = (~np.arange(1 << bits, dtype=np.uint64) & self._mask) << self._shift
+                    self._table[slots] = members
+                    return
+        raise ValueError("no collision-free bit field for these hashes")
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        return self._table[(hashes >> self._shift) & self._mask] == hashes
+
+
 ENGLISH_STOP_WORDS = _english_stop_words()
-_STOP_HASHES = np.sort(hash_tokens(sorted(ENGLISH_STOP_WORDS)))
+_STOP_HASHES = _HashSet(hash_tokens(sorted(ENGLISH_STOP_WORDS)))
 
 
 def content_mask(token_hashes: np.ndarray) -> np.ndarray:
     """Which tokens carry content: not English stopwords."""
-    found = np.minimum(np.searchsorted(_STOP_HASHES, token_hashes), len(_STOP_HASHES) - 1)
-    return _STOP_HASHES[found] != token_hashes
+    return ~_STOP_HASHES.contains(token_hashes)
