@@ -1,8 +1,10 @@
 """Resident memory after each stage of one ``dedup run`` (default config), in this process.
 
-Prints, after each stage, the process's peak resident memory so far
-(``VmHWM``) and its current one (``VmRSS``) from /proc/self/status, then the
-wall time. Reports go to a temporary directory.
+Prints, after each stage, its seconds, the process's peak resident memory so
+far (``VmHWM``), its current one (``VmRSS``) and how much of that is anonymous
+memory (``RssAnon``) and pages of mapped files (``RssFile``: the segments'
+sketches and texts), from /proc/self/status; then the wall time. Reports go to
+a temporary directory.
 
     python benchmarks/stage_memory.py FEED_DIR
 """
@@ -22,8 +24,8 @@ from dedup.progress import SILENT
 
 
 def memory() -> str:
-    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(("VmHWM", "VmRSS")))
-    return "  ".join(f"{key} {value.strip()}" for key, value in sorted(fields.items()))
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(("VmHWM", "VmRSS", "RssAnon", "RssFile")))
+    return "  ".join(f"{key} {value.strip():>11s}" for key, value in sorted(fields.items(), key=lambda kv: ("VmHWM", "VmRSS", "RssAnon", "RssFile").index(kv[0])))
 
 
 def main() -> None:
@@ -34,9 +36,10 @@ def main() -> None:
 
     @contextmanager
     def stage(self: pipeline.Timings, name: str) -> Iterator[None]:
+        start = time.perf_counter()
         with timed(self, name):
             yield
-        print(f"{name:12s} {memory()}", flush=True)
+        print(f"{name:12s} {time.perf_counter() - start:7.2f} s  {memory()}", flush=True)
 
     pipeline.Timings.stage = stage  # type: ignore[method-assign]
     start = time.perf_counter()
