@@ -239,7 +239,10 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
         if near.lede_words:  # one more "band": the opening words, which truncated copies keep
             keys = np.column_stack([keys, window.array("lede_hash", unique)])
         pairs = unique[candidate_pairs(keys, near.max_bucket, None if fresh.all() else fresh)]
-        found_near = verify_near_copies(pairs, window.sketches(distinct(pairs.ravel())), published, config)
+        found_near = []
+        for block in _blocks(pairs):
+            found_near += verify_near_copies(block, window.sketches(distinct(block.ravel())), published, config)
+            window.release_pages()
         kept_near = _kept_edges(stored_edges, old_index, "near-copy", representative)
         group = near_copy_groups(exact_edges + kept_near + found_near, n)
         advance(1)
@@ -260,6 +263,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             vectors = ParaphraseVectors(lambda rows: weights.word_vectors_of(word_terms, docs[rows]), facts[involved])
             local = np.searchsorted(involved, pairs)
             found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
+            window.release_pages()
             touching = fresh[involved]
             found_para = [Edge(int(docs[e.a]), int(docs[e.b]), e.kind, e.score) for e in found if touching[e.a] or touching[e.b]]
             leader_mask = np.zeros(n, dtype=bool)
@@ -309,14 +313,16 @@ def build_reports(
         paraphrase = np.where(is_canonical, 1.0, window.previous("paraphrase_score", np.nan))
         todo = np.flatnonzero(~is_canonical & ~kept)
         involved = distinct(np.concatenate([todo, canon[todo]]))
-        sketches = window.sketches(involved)
-        for i in todo.tolist():
-            c = int(canon[i])
-            similar, jaccard[i], containment[i] = is_near_copy(sketches[c], sketches[i], config)
-            if sketches[i].text_hash == sketches[c].text_hash:
-                match_kind[i] = "exact"
-            else:
-                match_kind[i] = "near-copy" if similar or in_canonical_group[i] else "paraphrase"
+        for block in _blocks(todo):
+            sketches = window.sketches(distinct(np.concatenate([block, canon[block]])))
+            for i in block.tolist():
+                c = int(canon[i])
+                similar, jaccard[i], containment[i] = is_near_copy(sketches[c], sketches[i], config)
+                if sketches[i].text_hash == sketches[c].text_hash:
+                    match_kind[i] = "exact"
+                else:
+                    match_kind[i] = "near-copy" if similar or in_canonical_group[i] else "paraphrase"
+            window.release_pages()
         if matched.weights is not None and len(todo):
             weights = matched.weights
             vectors = ParaphraseVectors(
@@ -370,13 +376,33 @@ def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.Da
     todo = [(pair, key) for pair, key in zip(pairs, keys) if key[0] not in seen]
     made = [known]
     with progress.task("diffs", len(todo)) as advance:
-        text_pairs = ((window.text(c), window.text(i)) for (i, c), _ in todo)  # read as sent: not all in memory
+        text_pairs = _texts_as_read(window, [pair for pair, _ in todo], config.runtime.chunk_docs)
         done = 0
         diff = partial(diff_pairs, max_sentences=config.diff.max_sentences)
         for part in iter_chunks(diff, text_pairs, config.runtime.chunk_docs, workers(config), advance, total=len(todo)):
             made.append(report.diffs_frame([key for _, key in todo[done : done + len(part)]], part))
             done += len(part)
     return pl.concat(made)
+
+
+def _texts_as_read(window: Window, pairs: list[tuple[int, int]], release_every: int) -> Iterator[tuple[str, str]]:
+    """``(canonical text, variant text)`` of each ``(variant, canonical)`` pair,
+    read as the consumer asks (not all in memory), releasing the segments'
+    pages every ``release_every`` pairs."""
+    for k, (i, c) in enumerate(pairs):
+        if k and k % release_every == 0:
+            window.release_pages()
+        yield window.text(c), window.text(i)
+    window.release_pages()
+
+
+BLOCK = 50_000
+"""Pairs or documents a stage reads sketches for before releasing their pages (``Window.release_pages``)."""
+
+
+def _blocks(rows: np.ndarray) -> Iterator[np.ndarray]:
+    for start in range(0, len(rows), BLOCK):
+        yield rows[start : start + BLOCK]
 
 
 def versions() -> dict[str, str]:

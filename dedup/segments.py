@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import os
 import shutil
 import time
@@ -39,6 +40,18 @@ class Segment:
     sketches: PackedSketches
     texts: Ragged
     """UTF-8 bytes of each normalised text."""
+    mappings: tuple[mmap.mmap, ...] = ()
+    """The file mappings a written segment's arrays are views of (none for one in memory)."""
+
+    def release_pages(self) -> None:
+        """Unmap the pages of the segment's files that this process has read.
+
+        They stay in the operating system's page cache and are mapped again
+        on the next read (a minor fault, no disk read), but no longer count in
+        the process's resident memory: scanning a large window's sketches
+        would otherwise keep all of them resident until the run ends."""
+        for mapping in self.mappings:
+            mapping.madvise(mmap.MADV_DONTNEED)
 
     def __len__(self) -> int:
         return len(self.sketches)
@@ -129,14 +142,17 @@ def open_segment(root: Path, name: str) -> Segment:
     """A written segment, memory-mapped: rows are read from disk when used."""
     directory = root / SEGMENTS / name
     manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    arrays = {
-        key: np.memmap(directory / f"{key}.bin", dtype=spec["dtype"], mode="r", shape=tuple(spec["shape"]))
-        if math.prod(spec["shape"])
-        else np.empty(spec["shape"], dtype=spec["dtype"])  # an empty file cannot be mapped
-        for key, spec in manifest.items()
-    }
+    arrays: dict[str, np.ndarray] = {}
+    mappings = []
+    for key, spec in manifest.items():
+        if not math.prod(spec["shape"]):  # an empty file cannot be mapped
+            arrays[key] = np.empty(spec["shape"], dtype=spec["dtype"])
+            continue
+        with open(directory / f"{key}.bin", "rb") as fh:
+            mappings.append(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
+        arrays[key] = np.frombuffer(mappings[-1], dtype=spec["dtype"], count=math.prod(spec["shape"])).reshape(spec["shape"])
     texts = Ragged(arrays.pop("texts.values"), arrays.pop("texts.offsets"))
-    return Segment(PackedSketches.from_arrays(arrays), texts)
+    return Segment(PackedSketches.from_arrays(arrays), texts, tuple(mappings))
 
 
 def remove_unused_segments(state_dir: Path, used: set[str]) -> None:

@@ -38,6 +38,10 @@ report row, and whether it was its exact copies' representative and its
 near-copy group's leader (whose candidate pairs were then matched)."""
 
 
+SCAN_ROWS = 50_000
+"""Documents whose sketches a scan over a whole segment reads before releasing their pages."""
+
+
 class _Takeable(Protocol):
     def take(self, rows: np.ndarray) -> Any: ...
 
@@ -64,6 +68,12 @@ class Window:
     def __len__(self) -> int:
         return self.documents.height
 
+    def release_pages(self) -> None:
+        """``Segment.release_pages`` of every segment: after a scan over many
+        documents' sketches or texts, so that they do not stay resident."""
+        for segment in self.segments:
+            segment.release_pages()
+
     def previous(self, column: str, default: Any) -> np.ndarray:
         """A ``RESULT_SCHEMA`` column as numpy, ``default`` where there is none."""
         return self.documents[column].fill_null(default).to_numpy()
@@ -78,6 +88,7 @@ class Window:
             mine = source == k
             if mine.any():
                 out[mine] = getattr(segment.sketches, name)[row[mine]]
+                segment.release_pages()
         return out
 
     def _take(self, rows: np.ndarray, pick: Callable[[Segment], T], concat: Callable[[list[T]], T]) -> T:
@@ -85,7 +96,9 @@ class Window:
         source = self.source[rows]
         order = np.argsort(source, kind="stable")
         parts = [pick(segment).take(self.row[rows[order[source[order] == k]]]) for k, segment in enumerate(self.segments)]
-        return concat(parts).take(np.argsort(order))
+        taken = concat(parts).take(np.argsort(order))
+        self.release_pages()
+        return taken
 
     def terms(self, name: str, rows: np.ndarray) -> Terms:
         """``word_terms`` or ``fact_terms`` of ``rows``."""
@@ -99,9 +112,13 @@ class Window:
             terms: Terms = getattr(segment.sketches, name)
             chosen = np.zeros(len(segment), dtype=bool)
             chosen[self.row[rows[self.source[rows] == k]]] = True
-            occurrences = np.repeat(chosen, np.diff(terms.columns.offsets))
-            columns.append(terms.columns.values[occurrences])
-            background.append(terms.background[occurrences])
+            for start in range(0, len(segment), SCAN_ROWS):  # a block at a time, its pages released after
+                end = min(start + SCAN_ROWS, len(segment))
+                first, last = terms.columns.offsets[start], terms.columns.offsets[end]
+                occurrences = np.repeat(chosen[start:end], np.diff(terms.columns.offsets[start : end + 1]))
+                columns.append(terms.columns.values[first:last][occurrences])
+                background.append(terms.background[first:last][occurrences])
+                segment.release_pages()
         return TermCounts(np.concatenate(columns), np.concatenate(background), len(rows))
 
     def sketches(self, rows: np.ndarray) -> dict[int, Sketch]:
