@@ -57,9 +57,10 @@ class Timings:
 
 @dataclass
 class Prepared:
-    """A run's new documents: their articles, and where their sketches and cleaned texts are."""
+    """A run's new documents: their fields, and where their sketches and cleaned texts are."""
 
-    articles: list[Article]
+    documents: pl.DataFrame
+    """``window.ARTICLE_SCHEMA``: columns, not an object per article (a large run's articles would outweigh their sketches)."""
     segment_name: str
     segment: Segment
     """Memory-mapped; it also holds the rows of articles rejected for having no words."""
@@ -97,7 +98,7 @@ def _clean_and_sketch(items: list[tuple[str, str]], config: Config, recurring: f
 
 def prepare(
     files: list[Path], feed_dir: Path, taken_ids: set[str], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings,
-    segments: Path, run: int, durable: bool,
+    segments: Path, run: int, seen_at: Any, durable: bool,
 ) -> tuple[Prepared, list[Rejection]]:  # fmt: skip
     """Read ``files``, normalise, strip boilerplate and sketch into a new
     segment under ``segments`` (fsynced when ``durable``); reject what cannot
@@ -145,7 +146,8 @@ def prepare(
     keep = np.flatnonzero(all_words > 0)
     if changed:
         keep = keep[~np.isin(keep, list(changed))]
-    return Prepared([articles[i] for i in keep.tolist()], name, open_segment(segments, name), keep), rejections
+    documents = new_documents([articles[i] for i in keep.tolist()], all_words[keep], run, seen_at)
+    return Prepared(documents, name, open_segment(segments, name), keep), rejections
 
 
 def _read_again(files: list[Path], feed_dir: Path, config: Config, articles: list[Article], changed: set[int]) -> Iterator[tuple[str, str]]:
@@ -521,12 +523,12 @@ def _run_locked(
         old_rejections = [r for r in state.rejections if r.path not in set(reread)]
     line_counts = Counter(state.line_counts)
     prepared, rejections = prepare(
-        to_read, feed_dir, set(old["doc_id"].to_list()), line_counts, config, progress, timings, segments, run, durable=segments == state_dir
+        to_read, feed_dir, set(old["doc_id"].to_list()), line_counts, config, progress, timings, segments, run, now, durable=segments == state_dir
     )
     rejections = old_rejections + rejections
 
     with timings.stage("retention"):
-        new = new_documents(prepared.articles, prepared.segment.sketches.words[prepared.rows], run, now)
+        new = prepared.documents
         newest = pl.concat([old["published"], new["published"]]).max()
         old = old.filter(~expired(old, config.state.retention_days, now, newest))
         segment_names = sorted(state.segments)
