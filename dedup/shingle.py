@@ -1,19 +1,25 @@
 """Shingle: word tokens hashed with xxhash, combined into word n-gram hashes.
 
-Each distinct token is hashed once with xxh3-64; a shingle of ``k`` consecutive
-words is a position-weighted sum of its token hashes (mod 2^64), mixed with the
-MurmurHash3 finalizer and cut to 32 bits. All shingles of a document are
-computed at once with numpy: no per-shingle Python loop.
+A token is hashed with xxh3-64 of its UTF-8 bytes; a shingle of ``k``
+consecutive words is a position-weighted sum of its token hashes (mod 2^64),
+mixed with the MurmurHash3 finalizer and cut to 32 bits. A chunk of documents
+is tokenised and hashed at once (``chunk_tokens``): an ASCII text is split
+with byte masks and its tokens hashed with the vectorised ``xxh3``, so no
+Python object is made per token; other texts go through the regex. All
+shingles of a document are computed at once with numpy: no per-shingle
+Python loop.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import xxhash
 
 from dedup.arrays import distinct
+from dedup.xxh3 import xxh3_64
 
 TOKEN = re.compile(r"\w+(?:[.,']\w+)*")
 _MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
@@ -23,6 +29,71 @@ _MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E377
 def tokenize(text: str) -> list[str]:
     """Case-folded word and number tokens ("14.3", "1,500" and "don't" stay whole)."""
     return TOKEN.findall(text.casefold())
+
+
+_WORD_BYTE = np.zeros(256, dtype=bool)  # ASCII bytes that TOKEN's \w matches
+_WORD_BYTE[np.frombuffer(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)] = True
+_JOINER_BYTE = np.zeros(256, dtype=bool)  # TOKEN's [.,']: inside a token when a word byte stands on both sides
+_JOINER_BYTE[np.frombuffer(b".,'", dtype=np.uint8)] = True
+
+
+def ascii_token_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, lengths) of ``tokenize``'s tokens in ASCII bytes, found with
+    masks: a token is a maximal run of word bytes and of joiners between two
+    word bytes, which is what the greedy regex matches."""
+    word = _WORD_BYTE[data]
+    inside = word.copy()
+    inside[1:-1] |= _JOINER_BYTE[data[1:-1]] & word[:-2] & word[2:]
+    edges = np.diff(np.concatenate([[0], inside.view(np.int8), [0]]))
+    starts = np.flatnonzero(edges == 1)
+    return starts, np.flatnonzero(edges == -1) - starts
+
+
+@dataclass(slots=True)
+class ChunkTokens:
+    """The tokens of a chunk of documents, in order, as spans of one UTF-8 buffer."""
+
+    data: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+    offsets: np.ndarray
+    """Document ``i``'s tokens are ``offsets[i]`` to ``offsets[i + 1]``."""
+    hashes: np.ndarray
+    """xxh3-64 of each token (``hash_tokens``' values)."""
+
+    def text(self, k: int) -> str:
+        start = int(self.starts[k])
+        return bytes(self.data[start : start + int(self.lengths[k])]).decode("utf-8", "surrogatepass")
+
+
+def chunk_tokens(texts: list[str]) -> ChunkTokens:
+    """``tokenize`` and ``hash_tokens`` of every text, at once."""
+    folded = [text.casefold() for text in texts]
+    ascii_docs = [text.isascii() for text in folded]
+    # ASCII texts, one buffer, "\n" between (a byte no token holds)
+    plain = "\n".join(text for text, is_ascii in zip(folded, ascii_docs) if is_ascii).encode("ascii")
+    plain_data = np.frombuffer(plain, dtype=np.uint8)
+    plain_starts, plain_lengths = ascii_token_spans(plain_data)
+    text_starts = np.cumsum([0] + [len(text) + 1 for text, is_ascii in zip(folded, ascii_docs) if is_ascii])
+    plain_counts = np.diff(np.searchsorted(plain_starts, text_starts))
+    # other texts: their regex tokens, "\0" between (no token holds it)
+    other_tokens = [TOKEN.findall(text) for text, is_ascii in zip(folded, ascii_docs) if not is_ascii]
+    other = "\0".join("\0".join(tokens) for tokens in other_tokens if tokens).encode("utf-8", "surrogatepass")
+    other_data = np.frombuffer(other, dtype=np.uint8)
+    ends = np.concatenate([np.flatnonzero(other_data == 0), [len(other_data)]]) if len(other_data) else np.empty(0, np.int64)
+    other_starts = np.concatenate([[0], ends[:-1] + 1]) if len(ends) else ends
+    # back into document order
+    counts = np.empty(len(texts), dtype=np.int64)
+    counts[np.flatnonzero(ascii_docs)] = plain_counts
+    counts[np.flatnonzero(~np.array(ascii_docs, dtype=bool))] = [len(tokens) for tokens in other_tokens]
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    from_plain = np.repeat(np.array(ascii_docs, dtype=bool), counts)
+    starts = np.empty(int(offsets[-1]), dtype=np.int64)
+    lengths = np.empty(int(offsets[-1]), dtype=np.int64)
+    starts[from_plain], lengths[from_plain] = plain_starts, plain_lengths
+    starts[~from_plain], lengths[~from_plain] = other_starts + len(plain_data), ends - other_starts
+    data = np.concatenate([plain_data, other_data])
+    return ChunkTokens(data, starts, lengths, offsets, xxh3_64(data, starts, lengths))
 
 
 class _TokenHashes(dict[str, int]):

@@ -11,7 +11,7 @@ to and from the state, packed in flat arrays (``PackedSketches``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from itertools import chain
 from typing import Any
@@ -23,7 +23,7 @@ from dedup.arrays import Ragged, distinct, is_all_rows
 from dedup.config import Config
 from dedup.facts import Facts, extract_facts
 from dedup.minhash import MinHasher
-from dedup.shingle import hash_tokens, shingle_hashes, shingle_values, tokenize
+from dedup.shingle import chunk_tokens, hash_tokens, shingle_hashes, shingle_values
 from dedup.terms import FEATURES, Terms, background_shares, content_mask
 
 
@@ -118,28 +118,27 @@ def _unflatten(kind: type, arrays: Mapping[str, np.ndarray], prefix: str) -> Any
 def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     """Sketch normalised texts (one chunk, in one process).
 
-    The per-document steps that need text (tokens, facts) run document by
-    document; the rest runs once over the chunk's concatenated token hashes,
-    each value keyed by its document, which spares thousands of small numpy
-    calls. Shingles are those ``shingle_hashes`` gives each document alone.
+    Facts are extracted document by document; tokens are found and hashed
+    for the whole chunk at once (``chunk_tokens``), and the rest runs once
+    over the chunk's concatenated token hashes, each value keyed by its
+    document, which spares thousands of small numpy calls. Shingles are those
+    ``shingle_hashes`` gives each document alone.
     """
     near, para = config.near_copy, config.paraphrase
-    tokens = [tokenize(text) for text in texts]
+    tokens = chunk_tokens(texts)
     facts = [extract_facts(text, para.fingerprint_terms) for text in texts]
-    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    all_tokens = list(chain.from_iterable(tokens))
-    hashes = hash_tokens(all_tokens)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    hashes, offsets = tokens.hashes, tokens.offsets
+    lengths = np.diff(offsets)
     doc_of_token = np.repeat(np.arange(len(texts)), lengths)
     text_hash = [xxhash.xxh3_64_intdigest(hashes[a:b].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     lede_hash = [xxhash.xxh3_64_intdigest(hashes[a : min(a + near.lede_words, b)].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     shingles = _chunk_shingles(hashes, offsets, doc_of_token, near.shingle_words)
     content = np.flatnonzero(content_mask(hashes))
-    word_terms = _chunk_terms(doc_of_token[content], hashes[content], all_tokens, content, len(texts))
+    word_terms = _chunk_terms(doc_of_token[content], hashes[content], lambda k: tokens.text(int(content[k])), len(texts))
     fact_lists = [f.names + f.numbers for f in facts]
     fact_terms = list(chain.from_iterable(fact_lists))
     fact_doc = np.repeat(np.arange(len(texts)), [len(f) for f in fact_lists])
-    fact_term_vectors = _chunk_terms(fact_doc, hash_tokens(fact_terms), fact_terms, np.arange(len(fact_terms)), len(texts))
+    fact_term_vectors = _chunk_terms(fact_doc, hash_tokens(fact_terms), fact_terms.__getitem__, len(texts))
     salient = [(hash_tokens(f.salient) >> np.uint64(32)).astype(np.uint32) for f in facts]
     return PackedSketches(
         words=lengths,
@@ -180,16 +179,16 @@ def _chunk_shingles(hashes: np.ndarray, offsets: np.ndarray, doc_of_token: np.nd
     return Ragged.of([rows[i] if i in rows else unique[long_offsets[i] : long_offsets[i + 1]] for i in range(n)], np.uint32)
 
 
-def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, terms: list[str], positions: np.ndarray, n: int) -> Terms:
-    """The term vectors of every document's terms (``terms[positions[k]]``
-    has hash ``hashes[k]`` and belongs to document ``doc_of[k]``)."""
+def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], str], n: int) -> Terms:
+    """The term vectors of every document's terms (``term(k)`` has hash
+    ``hashes[k]`` and belongs to document ``doc_of[k]``)."""
     keys, first, counts = np.unique(_keys(doc_of, hashes % np.uint64(FEATURES)), return_index=True, return_counts=True)
     columns, offsets = _split_keys(keys, n)
     # a column's share is that of the document's first term in it (two terms
     # share a column only by a rare collision), looked up once per distinct term
     term_hashes = hashes[first]
     _, where, inverse = np.unique(term_hashes, return_index=True, return_inverse=True)
-    shares = np.array(background_shares([terms[i] for i in positions[first[where]].tolist()]), dtype=np.float32)
+    shares = np.array(background_shares([term(k) for k in first[where].tolist()]), dtype=np.float32)
     background = shares[inverse]
     columns = columns.astype(np.uint32)
     return Terms(Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background)

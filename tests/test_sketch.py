@@ -4,21 +4,53 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xxhash
 from corpus import wikiref
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.config import load_config
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.minhash import SCHEME, MinHasher
 from dedup.normalise import normalise_text
-from dedup.shingle import hash_tokens, shingle_hashes, tokenize
+from dedup.shingle import chunk_tokens, hash_tokens, shingle_hashes, tokenize
 from dedup.sketch import sketch_texts
+from dedup.terms import content_mask
+from dedup.xxh3 import xxh3_64
 
 TEXT = "Meta is pumping $14.3 billion into Scale AI, and will hold a 49% stake, a Scale AI spokesperson said on Thursday."
 
 
 def test_tokens_keep_numbers_whole_and_fold_case() -> None:
     assert tokenize("Meta's $14.3 BILLION, 1,500 staff") == ["meta's", "14.3", "billion", "1,500", "staff"]
+
+
+def test_vectorised_xxh3_equals_the_xxhash_package_at_every_length() -> None:
+    rng = np.random.default_rng(3)
+    lengths = np.repeat(np.arange(0, 40), 200)
+    data = rng.integers(0, 256, size=int(lengths.sum()), dtype=np.uint8)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    expected = [xxhash.xxh3_64_intdigest(data[s : s + n].tobytes()) for s, n in zip(starts.tolist(), lengths.tolist())]
+    assert xxh3_64(data, starts, lengths).tolist() == expected
+
+
+# ASCII with every kind of byte the tokeniser treats apart (word bytes, joiners, others), and some non-ASCII
+_TEXTS = st.lists(st.text(alphabet=st.sampled_from(list("aZ9_.,' \n-\"$%") + ["é", "ß", "İ", "½", "€", "日"]), max_size=60), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_chunk_tokens_equal_the_regex_tokens_and_their_hashes(texts: list[str]) -> None:
+    tokens = chunk_tokens(texts)
+    for i, text in enumerate(texts):
+        rows = range(tokens.offsets[i], tokens.offsets[i + 1])
+        assert [tokens.text(k) for k in rows] == tokenize(text)
+        assert tokens.hashes[tokens.offsets[i] : tokens.offsets[i + 1]].tolist() == hash_tokens(tokenize(text)).tolist()
+
+
+def test_stopwords_are_not_content() -> None:
+    assert content_mask(hash_tokens(["the", "zebra", "of", "droege", "and"])).tolist() == [False, True, False, True, False]
 
 
 def test_shingles_are_word_trigrams_order_sensitive() -> None:
