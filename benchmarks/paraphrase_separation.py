@@ -46,7 +46,9 @@ def main() -> None:
     is_seed = np.array([i.startswith("seeds/") for i in ids])
 
     def counts(terms: Terms) -> TermCounts:
-        return TermCounts(terms.columns.values, terms.background, len(terms))
+        counted = TermCounts.empty()
+        counted.add(terms)
+        return counted
 
     weights = ParaphraseWeights(counts(sketches.word_terms), counts(sketches.fact_terms))
     words = weights.word_vectors(sketches.word_terms)

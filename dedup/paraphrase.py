@@ -66,11 +66,8 @@ def _idf(counts: TermCounts) -> np.ndarray:
     share (``Terms.background``): names rare in English weigh much, and
     weigh less as more of the feed repeats them.
     """
-    df = np.bincount(counts.columns, minlength=FEATURES).astype(np.float32)
-    background = np.zeros(FEATURES, dtype=np.float32)
-    # a column shared by two terms (a rare collision) takes the larger share, whatever the order
-    np.maximum.at(background, counts.columns, counts.background)
-    return (np.log((1 + BACKGROUND_DOCS + counts.documents) / (1 + BACKGROUND_DOCS * background + df)) + 1).astype(np.float32)
+    df = counts.df.astype(np.float32)
+    return (np.log((1 + BACKGROUND_DOCS + counts.documents) / (1 + BACKGROUND_DOCS * counts.background + df)) + 1).astype(np.float32)
 
 
 class ParaphraseWeights:

@@ -56,12 +56,27 @@ class Terms:
 
 @dataclass(slots=True)
 class TermCounts:
-    """Every term occurrence (one per document holding the term) of a set of
-    documents, in no order: its column and background share. What IDF needs."""
+    """What IDF needs of a set of documents: how many hold each column, each
+    column's background share (the largest, should two terms share the
+    column), and how many documents there are. Gathered a block of documents
+    at a time (``add``), so that their term occurrences are never all in memory."""
 
-    columns: np.ndarray
+    df: np.ndarray
+    """(FEATURES,) int64: documents holding each column."""
     background: np.ndarray
-    documents: int
+    """(FEATURES,) float32."""
+    documents: int = 0
+
+    @staticmethod
+    def empty() -> TermCounts:
+        return TermCounts(np.zeros(FEATURES, dtype=np.int64), np.zeros(FEATURES, dtype=np.float32))
+
+    def add(self, terms: Terms) -> None:
+        """Count the documents of ``terms`` in."""
+        columns = terms.columns.values
+        self.df += np.bincount(columns, minlength=FEATURES)
+        np.maximum.at(self.background, columns, terms.background)
+        self.documents += len(terms)
 
 
 def background_share(term: str) -> float:

@@ -105,21 +105,16 @@ class Window:
         return self._take(rows, lambda segment: getattr(segment.sketches, name), Terms.concat)
 
     def term_counts(self, name: str, rows: np.ndarray) -> TermCounts:
-        """``word_terms`` or ``fact_terms`` occurrences of ``rows``, for IDF
-        (read segment by segment in storage order: no per-row gathering)."""
-        columns, background = [], []
+        """``word_terms`` or ``fact_terms`` counts of ``rows``, for IDF (read
+        segment by segment, a block of rows at a time, in storage order)."""
+        counts = TermCounts.empty()
         for k, segment in enumerate(self.segments):
             terms: Terms = getattr(segment.sketches, name)
-            chosen = np.zeros(len(segment), dtype=bool)
-            chosen[self.row[rows[self.source[rows] == k]]] = True
-            for start in range(0, len(segment), SCAN_ROWS):  # a block at a time, its pages released after
-                end = min(start + SCAN_ROWS, len(segment))
-                first, last = terms.columns.offsets[start], terms.columns.offsets[end]
-                occurrences = np.repeat(chosen[start:end], np.diff(terms.columns.offsets[start : end + 1]))
-                columns.append(terms.columns.values[first:last][occurrences])
-                background.append(terms.background[first:last][occurrences])
+            mine = np.sort(self.row[rows[self.source[rows] == k]])
+            for start in range(0, len(mine), SCAN_ROWS):
+                counts.add(terms.take(mine[start : start + SCAN_ROWS]))
                 segment.release_pages()
-        return TermCounts(np.concatenate(columns), np.concatenate(background), len(rows))
+        return counts
 
     def sketches(self, rows: np.ndarray) -> dict[int, Sketch]:
         """The sketch of each of ``rows``, by row (views: nothing is copied)."""
