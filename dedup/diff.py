@@ -12,7 +12,11 @@ import difflib
 import re
 from typing import TypedDict
 
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
+"""A sentence break: an end mark, closing quotes or brackets and spaces before
+a capital or digit; or a run of newlines. The end mark stays with its sentence,
+the rest is dropped. (The pattern opens with the character it needs, not with
+a lookbehind, so the regex engine tries it only there.)"""
 _MIN_CHANGED_RATIO = 0.5
 
 
@@ -31,13 +35,20 @@ class VariantDiff(TypedDict):
 
 
 def split_sentences(text: str, limit: int) -> list[str]:
-    return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()][:limit]
+    pieces, start = [], 0
+    for found in SENTENCE_END.finditer(text):
+        end = found.start() + (text[found.start()] != "\n")  # keep the end mark
+        pieces.append(text[start:end])
+        start = found.end()
+    pieces.append(text[start:])
+    return [s.strip() for s in pieces if s and s.strip()][:limit]
 
 
 def _word_change(canonical: str, variant: str) -> ChangedSentence | None:
     old, new = canonical.split(), variant.split()
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    if matcher.ratio() < _MIN_CHANGED_RATIO:
+    # the quick ratios are upper bounds of ratio(): most unrelated pairs are ruled out without aligning them
+    if matcher.real_quick_ratio() < _MIN_CHANGED_RATIO or matcher.quick_ratio() < _MIN_CHANGED_RATIO or matcher.ratio() < _MIN_CHANGED_RATIO:
         return None
     removed, added = [], []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
