@@ -188,7 +188,8 @@ def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], s
     # share a column only by a rare collision), looked up once per distinct term
     term_hashes = hashes[first]
     _, where, inverse = np.unique(term_hashes, return_index=True, return_inverse=True)
-    shares = np.array(background_shares([term(k) for k in first[where].tolist()]), dtype=np.float32)
+    first_of_term = first[where]
+    shares = background_shares(term_hashes[where], lambda k: term(int(first_of_term[k])))
     background = shares[inverse]
     columns = columns.astype(np.uint32)
     return Terms(Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background)

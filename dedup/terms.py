@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,24 +86,28 @@ def background_share(term: str) -> float:
     return -math.expm1(-word_frequency(term, "en") * BACKGROUND_DOC_WORDS)
 
 
-class _Shares(dict[str, float]):
-    """Memo of term -> background share (one wordfreq lookup per term); bounded."""
+class _Shares(dict[int, float]):
+    """Memo of a term's hash (``hash_tokens``) -> its background share (one
+    wordfreq lookup per term); bounded. Keyed by hash, so that a known term's
+    text need not even be made."""
 
     LIMIT = 2_000_000
-
-    def __missing__(self, term: str) -> float:
-        if len(self) >= self.LIMIT:
-            self.clear()
-        share = self[term] = background_share(term)
-        return share
 
 
 _SHARES = _Shares()
 
 
-def background_shares(terms: list[str]) -> list[float]:
-    """``background_share`` of each term, memoised."""
-    return list(map(_SHARES.__getitem__, terms))
+def background_shares(hashes: np.ndarray, term: Callable[[int], str]) -> np.ndarray:
+    """``background_share`` of each term (hash ``hashes[k]``, text ``term(k)``, asked only when not memoised), as float32."""
+    shares = np.empty(len(hashes), dtype=np.float32)
+    for k, key in enumerate(hashes.tolist()):
+        share = _SHARES.get(key)
+        if share is None:
+            if len(_SHARES) >= _SHARES.LIMIT:
+                _SHARES.clear()
+            share = _SHARES[key] = background_share(term(k))
+        shares[k] = share
+    return shares
 
 
 def _english_stop_words() -> frozenset[str]:
