@@ -30,8 +30,16 @@ def normalise_text(text: str) -> str:
     newline between non-empty lines."""
     if not text.isascii():  # every mapped character is non-ASCII, and NFKC leaves ASCII alone
         text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP)
-    lines = (" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    lines = (_one_space(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+def _one_space(line: str) -> str:
+    """``" ".join(line.split())``, without splitting a line that is so already:
+    every whitespace character but the ASCII space is unprintable."""
+    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+        return line
+    return " ".join(line.split())
 
 
 def line_key(line: str) -> int:

@@ -135,3 +135,10 @@ def test_a_chunk_sketches_each_document_as_if_it_were_alone() -> None:
         ]:
             assert np.array_equal(mine, theirs), row
     assert together.sketch(len(texts) - 2).words == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from([" ", "\t", "\n", "\r", "\x0b", "\x1f", "\x85", "\xa0", "\u2003", "\u3000", "a", "B", "é"]), max_size=20))
+def test_normalised_lines_have_single_spaces_between_words(text: str) -> None:
+    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    assert normalise_text(text) == "\n".join(line for line in lines if line)
