@@ -34,7 +34,7 @@ from datetime import datetime
 import numpy as np
 from scipy.sparse import csr_matrix, vstack
 
-from dedup.arrays import distinct
+from dedup.arrays import distinct, index_in
 from dedup.config import Config
 from dedup.facts import Facts, same_story_possible
 from dedup.lsh import Buckets, band_keys, distinct_pairs, lsh_params
@@ -111,7 +111,7 @@ class ParaphraseVectors:
         """Paraphrase score of each pair."""
         facts = self.fact_cosines(pairs) if fact_cosines is None else fact_cosines
         docs = distinct(pairs.ravel())
-        return _geometric_mean(_blocked_dots(self.words(docs), np.searchsorted(docs, pairs)), facts)
+        return _geometric_mean(_blocked_dots(self.words(docs), index_in(docs, pairs)), facts)
 
 
 VECTORS_PER_BLOCK = 20_000  # bounds the terms gathered at once for word vectors
@@ -174,8 +174,8 @@ def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) 
     values = np.concatenate([scores, scores])
     order = np.lexsort((-values, ends))
     ends, values = ends[order], values[order]
-    starts = np.searchsorted(ends, np.arange(n))
-    counts = np.searchsorted(ends, np.arange(n), side="right") - starts
+    counts = np.bincount(ends, minlength=n)
+    starts = np.cumsum(counts) - counts
     levels = np.zeros(n, dtype=np.float32)
     has = counts >= rank
     levels[has] = values[starts[has] + rank - 1]

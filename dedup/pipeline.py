@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from dedup import report
-from dedup.arrays import distinct
+from dedup.arrays import distinct, index_in
 from dedup.canonical import RANKED_COLUMNS, canonical_reason
 from dedup.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
@@ -263,7 +263,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             docs = leaders[involved]
             word_terms = partial(window.terms, "word_terms")
             vectors = ParaphraseVectors(lambda rows: weights.word_vectors_of(word_terms, docs[rows]), facts[involved])
-            local = np.searchsorted(involved, pairs)
+            local = index_in(involved, pairs)
             found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
             window.release_pages()
             touching = fresh[involved]
@@ -330,7 +330,7 @@ def build_reports(
             vectors = ParaphraseVectors(
                 lambda rows: weights.word_vectors_of(partial(window.terms, "word_terms"), involved[rows]), weights.fact_vectors(window.terms("fact_terms", involved))
             )
-            paraphrase[todo] = vectors.score_pairs(np.searchsorted(involved, np.stack([canon[todo], todo], axis=1)))
+            paraphrase[todo] = vectors.score_pairs(index_in(involved, np.stack([canon[todo], todo], axis=1)))
         elif matched.weights is None:
             paraphrase[~is_canonical] = np.nan
         reasons = _canonical_reasons(docs, canon, cluster_ids, config)
