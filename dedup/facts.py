@@ -9,6 +9,7 @@ decide whether two documents can be the same story.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -16,12 +17,12 @@ from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
-from wordfreq import zipf_frequency
 
-from dedup.terms import ENGLISH_STOP_WORDS
+from dedup.terms import ENGLISH_STOP_WORDS, english_frequency
 
 # patterns open with the character they need, so the (slow) lookbehind runs only there
 NUMBER = re.compile(r"\d(?<![\w.]\d)\d*(?:[.,]\d+)*")
+_ONE_PER_BILLION = 1e-9  # wordfreq's zipf_to_freq(0)
 _MAX_ZIPF = 8.0  # above the Zipf value of the commonest English word ("the": 7.7)
 # a capitalised word after a space that follows anything but a sentence end
 NAME_INSIDE_SENTENCE = re.compile(r"[A-Z](?<=[^.!?:\s\"'(\[] [A-Z])(?:[\w'-]*\w)?")
@@ -72,8 +73,10 @@ class FactTerms:
 
 @lru_cache(maxsize=1 << 18)
 def rarity(term: str) -> float:
-    """How rare ``term`` is in English: 8 minus its Zipf frequency (wordfreq)."""
-    return _MAX_ZIPF - zipf_frequency(term, "en")
+    """How rare ``term`` is in English: 8 minus its Zipf frequency (wordfreq's
+    ``zipf_frequency``: the log10 of its frequency per billion words, at least
+    one per billion, to two decimals)."""
+    return _MAX_ZIPF - round(math.log(english_frequency(term, _ONE_PER_BILLION), 10) + 9, 2)  # as wordfreq computes it
 
 
 def extract_facts(text: str, salient_terms: int) -> FactTerms:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from wordfreq import word_frequency
+from wordfreq import get_frequency_dict, word_frequency
 
 from dedup.arrays import Ragged, is_all_rows
 from dedup.shingle import hash_tokens
@@ -80,10 +82,33 @@ class TermCounts:
         self.documents += len(terms)
 
 
+_PLAIN_WORD = re.compile(r"[a-z]+")
+
+
+@cache
+def _english_frequencies() -> dict[str, float]:
+    return get_frequency_dict("en", "best")
+
+
+def english_frequency(term: str, minimum: float = 0.0) -> float:
+    """wordfreq's ``word_frequency(term, "en", minimum=minimum)``. A plain
+    lower-case ASCII word is its own only token, so it is looked up in
+    wordfreq's table directly and rounded as wordfreq rounds (to three
+    significant digits): tokenising it, most of wordfreq's cost, would change
+    nothing. Anything else goes through wordfreq."""
+    if not _PLAIN_WORD.fullmatch(term):
+        return word_frequency(term, "en", minimum=minimum)
+    found = _english_frequencies().get(term)
+    if found is None:
+        return minimum
+    unrounded = max(found, minimum)
+    return round(unrounded, math.floor(-math.log(unrounded, 10)) + 3) if unrounded else 0.0
+
+
 def background_share(term: str) -> float:
     """Share of ordinary ``BACKGROUND_DOC_WORDS``-word English documents
     expected to hold ``term``, from its frequency in general English."""
-    return -math.expm1(-word_frequency(term, "en") * BACKGROUND_DOC_WORDS)
+    return -math.expm1(-english_frequency(term) * BACKGROUND_DOC_WORDS)
 
 
 class _Shares(dict[int, float]):

@@ -142,3 +142,14 @@ def test_a_chunk_sketches_each_document_as_if_it_were_alone() -> None:
 def test_normalised_lines_have_single_spaces_between_words(text: str) -> None:
     lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     assert normalise_text(text) == "\n".join(line for line in lines if line)
+
+
+def test_english_frequencies_are_wordfreqs() -> None:
+    from wordfreq import top_n_list, word_frequency, zipf_frequency
+
+    from dedup.facts import rarity
+    from dedup.terms import english_frequency
+
+    terms = top_n_list("en", 50_000)[::10] + ["kalomar", "droege", "o'neil", "14.3", "1500", "café", "x2", "Mixed", "a"]
+    assert [english_frequency(t) for t in terms] == [word_frequency(t, "en") for t in terms]
+    assert [rarity(t) for t in terms] == [8.0 - zipf_frequency(t, "en") for t in terms]
