@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from datasketch.lsh import _optimal_param
 
-from dedup.arrays import distinct, ragged_arange
+from dedup.arrays import ragged_arange
 from dedup.shingle import fmix64
 
 
@@ -74,28 +74,40 @@ class Buckets:
         marked are left out: an incremental run pairs new documents, not old
         with old.
         """
-        found: list[np.ndarray] = []
+        codes: list[np.ndarray] = []  # a pair (i, j), i < j, as i * n + j: half the memory of the pair, and one sort removes repeats
         for order, starts, sizes in self._bands:
             if only is not None and len(starts):  # skip buckets without a marked row before enumerating their pairs
                 running = np.r_[0, np.cumsum(only[order])]
                 marked = running[starts + sizes] > running[starts]
                 starts, sizes = starts[marked], sizes[marked]
-            found.append(_bucket_pairs(order, starts, sizes, self.max_bucket))
-        pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
-        pairs = np.sort(pairs.astype(np.int64), axis=1)
-        if only is not None:
-            pairs = pairs[only[pairs[:, 0]] | only[pairs[:, 1]]]
-        return distinct_pairs(pairs, self.n)
+            first, second = _bucket_pairs(order, starts, sizes, self.max_bucket)
+            low, high = np.minimum(first, second), np.maximum(first, second)
+            if only is not None:
+                keep = only[low] | only[high]
+                low, high = low[keep], high[keep]
+            codes.append(low * self.n + high)
+        return _pairs_of(_sorted_distinct(np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)), self.n)
 
 
 def distinct_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
     """The distinct rows of ``(i, j)`` pairs of indices below ``n``, sorted."""
-    codes = distinct(pairs[:, 0] * n + pairs[:, 1])
+    return _pairs_of(_sorted_distinct(pairs[:, 0] * n + pairs[:, 1]), n)
+
+
+def _sorted_distinct(codes: np.ndarray) -> np.ndarray:
+    """``distinct(codes)``, sorting ``codes`` in place (a fresh array: no copy of what may be the stage's largest)."""
+    codes.sort()
+    if len(codes) < 2:
+        return codes
+    return codes[np.r_[True, codes[1:] != codes[:-1]]]
+
+
+def _pairs_of(codes: np.ndarray, n: int) -> np.ndarray:
     return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.empty((0, 2), dtype=np.int64)
 
 
-def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int) -> np.ndarray:
-    """The pairs of each bucket ``order[start : start + size]``: all pairs
+def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (as two arrays of rows) of each bucket ``order[start : start + size]``: all pairs
     among its first ``max_bucket`` rows, then each later row with the first."""
     heads = np.minimum(sizes, max_bucket)
     # every row at position p < head pairs with the rows at p+1 .. head-1
@@ -107,5 +119,5 @@ def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_
     rest = sizes[capped] - max_bucket
     tail_first = np.repeat(starts[capped], rest)
     tail_second = np.repeat(starts[capped] + max_bucket, rest) + ragged_arange(rest)
-    return np.stack([order[np.r_[np.repeat(first, partners), tail_first]], order[np.r_[second, tail_second]]], axis=1)
+    return order[np.r_[np.repeat(first, partners), tail_first]].astype(np.int64), order[np.r_[second, tail_second]].astype(np.int64)
 

@@ -170,15 +170,21 @@ def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) 
     when it has fewer): how similar it is to its topic, not to its story."""
     if len(pairs) == 0:
         return np.zeros(n, dtype=np.float32)
-    ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
-    values = np.concatenate([scores, scores])
-    order = np.lexsort((-values, ends))
-    ends, values = ends[order], values[order]
-    counts = np.bincount(ends, minlength=n)
+    # One sort of 64-bit keys, not a lexsort of two columns: the document in
+    # the high half, the complement of the score's float32 bits in the low
+    # half (the bits of a non-negative float order as the float does), so
+    # each document's scores come out highest first.
+    bits = np.where(scores > 0, scores, 0).astype(np.float32).view(np.uint32)
+    low = (np.uint32(0xFFFFFFFF) - bits).astype(np.uint64)
+    keys = np.concatenate([(pairs[:, 0].astype(np.uint64) << np.uint64(32)) | low, (pairs[:, 1].astype(np.uint64) << np.uint64(32)) | low])
+    del bits, low
+    keys.sort()
+    counts = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=n)
     starts = np.cumsum(counts) - counts
     levels = np.zeros(n, dtype=np.float32)
     has = counts >= rank
-    levels[has] = values[starts[has] + rank - 1]
+    chosen = keys[starts[has] + rank - 1] & np.uint64(0xFFFFFFFF)
+    levels[has] = (np.uint32(0xFFFFFFFF) - chosen.astype(np.uint32)).view(np.float32)
     return levels
 
 

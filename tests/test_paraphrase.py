@@ -6,12 +6,16 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from corpus import SEEDS, clusters_of, copy_seeds, run, wikiref, write_jsonl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dedup.cli import app
+from dedup.paraphrase import background_levels
 
 TOPICS = ("malaysia.airlines.flight", "michelle.obama", "ParisAttacks2015", "premier.league", "samsung.galaxy.s5")
 
@@ -77,3 +81,14 @@ def test_same_topic_articles_do_not_collapse(mixed: pl.DataFrame) -> None:
     for topic in TOPICS:
         assert originals[topic] >= 35
         assert len(per_topic[topic]) >= 0.66 * originals[topic], topic
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 1.0])), max_size=40), st.integers(1, 4))
+def test_background_level_is_each_documents_rank_th_highest_score(rows: list[tuple[int, int, float]], rank: int) -> None:
+    pairs = np.array([(min(a, b), max(a, b)) for a, b, _ in rows if a != b], dtype=np.int64).reshape(-1, 2)
+    scores = np.array([s for a, b, s in rows if a != b], dtype=np.float32)
+    levels = background_levels(pairs, scores, 7, rank)
+    for doc in range(7):
+        mine = sorted((float(s) for (a, b), s in zip(pairs.tolist(), scores) if doc in (a, b)), reverse=True)
+        assert levels[doc] == pytest.approx(mine[rank - 1] if len(mine) >= rank else 0.0)
