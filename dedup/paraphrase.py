@@ -32,7 +32,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
-from scipy.sparse import csr_matrix, vstack
+from scipy.sparse import csr_matrix
 
 from dedup.arrays import distinct, index_in
 from dedup.config import Config
@@ -81,13 +81,21 @@ class ParaphraseWeights:
         """Weighted word vectors of some documents (not necessarily those the weights came from)."""
         return _matrix(terms, self._word_idf)
 
-    def word_vectors_of(self, terms_of: Callable[[np.ndarray], Terms], documents: np.ndarray) -> csr_matrix:
+    def word_vectors_of(self, terms_of: Callable[[np.ndarray], Terms], lengths: np.ndarray, documents: np.ndarray) -> csr_matrix:
         """``word_vectors(terms_of(documents))``, made a block of documents at a
-        time: gathering the terms takes several times the vectors' memory."""
+        time (gathering the terms takes several times the vectors' memory)
+        into one matrix allocated up front from each document's number of
+        terms (``lengths``): stacking the blocks would copy them all."""
         if len(documents) <= VECTORS_PER_BLOCK:
             return self.word_vectors(terms_of(documents))
-        starts = range(0, len(documents), VECTORS_PER_BLOCK)
-        return vstack([self.word_vectors(terms_of(documents[start : start + VECTORS_PER_BLOCK])) for start in starts], format="csr")
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        index = np.int32 if offsets[-1] < 2**31 else np.int64
+        data, columns = np.empty(offsets[-1], dtype=np.float32), np.empty(offsets[-1], dtype=index)
+        for start in range(0, len(documents), VECTORS_PER_BLOCK):
+            block = self.word_vectors(terms_of(documents[start : start + VECTORS_PER_BLOCK]))
+            first, last = offsets[start], offsets[min(start + VECTORS_PER_BLOCK, len(documents))]
+            data[first:last], columns[first:last] = block.data, block.indices
+        return csr_matrix((data, columns, offsets.astype(index)), shape=(len(documents), FEATURES), dtype=np.float32)
 
     def fact_vectors(self, terms: Terms) -> csr_matrix:
         return _matrix(terms, self._fact_idf)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy.sparse import csr_matrix
 
 from dedup import report
 from dedup.arrays import distinct, index_in
@@ -261,8 +262,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             pairs = pairs_to_verify(fact_buckets(window.array("fact_signatures", leaders), config), fresh, facts, config)
             involved = distinct(pairs.ravel())
             docs = leaders[involved]
-            word_terms = partial(window.terms, "word_terms")
-            vectors = ParaphraseVectors(lambda rows: weights.word_vectors_of(word_terms, docs[rows]), facts[involved])
+            vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, docs[rows]), facts[involved])
             local = index_in(involved, pairs)
             found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
             window.release_pages()
@@ -283,6 +283,11 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             schema=EDGES_SCHEMA,
         )
     return Matched(group, story, representative, edges, weights)
+
+
+def _word_vectors(window: Window, weights: ParaphraseWeights, documents: np.ndarray) -> csr_matrix:
+    """The weighted word vectors of some of the window's documents."""
+    return weights.word_vectors_of(partial(window.terms, "word_terms"), window.term_lengths("word_terms", documents), documents)
 
 
 def build_reports(
@@ -327,9 +332,7 @@ def build_reports(
             window.release_pages()
         if matched.weights is not None and len(todo):
             weights = matched.weights
-            vectors = ParaphraseVectors(
-                lambda rows: weights.word_vectors_of(partial(window.terms, "word_terms"), involved[rows]), weights.fact_vectors(window.terms("fact_terms", involved))
-            )
+            vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, involved[rows]), weights.fact_vectors(window.terms("fact_terms", involved)))
             paraphrase[todo] = vectors.score_pairs(index_in(involved, np.stack([canon[todo], todo], axis=1)))
         elif matched.weights is None:
             paraphrase[~is_canonical] = np.nan

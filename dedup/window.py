@@ -104,6 +104,16 @@ class Window:
         """``word_terms`` or ``fact_terms`` of ``rows``."""
         return self._take(rows, lambda segment: getattr(segment.sketches, name), Terms.concat)
 
+    def term_lengths(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """How many ``word_terms`` or ``fact_terms`` each of ``rows`` has (read from the offsets alone)."""
+        out = np.empty(len(rows), dtype=np.int64)
+        source, row = self.source[rows], self.row[rows]
+        for k, segment in enumerate(self.segments):
+            mine = source == k
+            offsets = getattr(segment.sketches, name).columns.offsets
+            out[mine] = offsets[row[mine] + 1] - offsets[row[mine]]
+        return out
+
     def term_counts(self, name: str, rows: np.ndarray) -> TermCounts:
         """``word_terms`` or ``fact_terms`` counts of ``rows``, for IDF (read
         segment by segment, a block of rows at a time, in storage order)."""

@@ -92,3 +92,21 @@ def test_background_level_is_each_documents_rank_th_highest_score(rows: list[tup
     for doc in range(7):
         mine = sorted((float(s) for (a, b), s in zip(pairs.tolist(), scores) if doc in (a, b)), reverse=True)
         assert levels[doc] == pytest.approx(mine[rank - 1] if len(mine) >= rank else 0.0)
+
+
+def test_word_vectors_made_in_blocks_equal_those_made_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedup import paraphrase
+    from dedup.config import load_config
+    from dedup.normalise import normalise_text
+    from dedup.sketch import sketch_texts
+    from dedup.terms import TermCounts
+
+    terms = sketch_texts([normalise_text(t) for t in list(wikiref().values())[:50]], load_config()).word_terms
+    counts = TermCounts.empty()
+    counts.add(terms)
+    weights = paraphrase.ParaphraseWeights(counts, counts)
+    documents = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9])
+    monkeypatch.setattr(paraphrase, "VECTORS_PER_BLOCK", 4)
+    blocked = weights.word_vectors_of(terms.take, np.diff(terms.columns.offsets)[documents], documents)
+    whole = weights.word_vectors(terms.take(documents))
+    assert (blocked != whole).nnz == 0 and np.array_equal(blocked.indptr, whole.indptr)
