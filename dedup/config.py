@@ -7,6 +7,7 @@ keys and wrong types are rejected with the key's dotted path.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -133,9 +134,13 @@ class StateConfig(_Section):
 
 
 class RuntimeConfig(_Section):
-    workers: int = Field(0, ge=0, description="Processes for the signature stage; 0 means one per core.")
+    workers: int = Field(0, ge=0, description="Worker processes (sketches, diffs) and threads (paraphrase scores); 0 means one per core.")
     chunk_docs: int = Field(2000, ge=1, description="Documents per work chunk.")
     progress: bool = Field(True, description="Show progress bars on a terminal.")
+
+    def parallelism(self) -> int:
+        """``workers``, or the cores this process may run on when 0."""
+        return self.workers or len(os.sched_getaffinity(0))
 
 
 class Config(_Section):

@@ -29,6 +29,7 @@ two reports of one event), and average linkage keeps those from chaining.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
@@ -108,18 +109,18 @@ class ParaphraseVectors:
     facts alone: ``words(rows)`` makes those of the given documents only when
     a score needs them."""
 
-    def __init__(self, words: Callable[[np.ndarray], csr_matrix], facts: csr_matrix) -> None:
-        self.words, self.facts = words, facts
+    def __init__(self, words: Callable[[np.ndarray], csr_matrix], facts: csr_matrix, threads: int = 1) -> None:
+        self.words, self.facts, self.threads = words, facts, threads
 
     def fact_cosines(self, pairs: np.ndarray) -> np.ndarray:
         """Cosine of the fact vectors of each pair (cheap: documents have few facts)."""
-        return _blocked_dots(self.facts, pairs)
+        return _blocked_dots(self.facts, pairs, self.threads)
 
     def score_pairs(self, pairs: np.ndarray, fact_cosines: np.ndarray | None = None) -> np.ndarray:
         """Paraphrase score of each pair."""
         facts = self.fact_cosines(pairs) if fact_cosines is None else fact_cosines
         docs = distinct(pairs.ravel())
-        return _geometric_mean(_blocked_dots(self.words(docs), index_in(docs, pairs)), facts)
+        return _geometric_mean(_blocked_dots(self.words(docs), index_in(docs, pairs), self.threads), facts)
 
 
 VECTORS_PER_BLOCK = 20_000  # bounds the terms gathered at once for word vectors
@@ -130,12 +131,24 @@ def _row_dots(a: csr_matrix, b: csr_matrix) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float32).ravel()
 
 
-def _blocked_dots(vectors: csr_matrix, pairs: np.ndarray) -> np.ndarray:
-    """Dot products of the rows of each pair, a block of pairs at a time."""
+def _blocked_dots(vectors: csr_matrix, pairs: np.ndarray, threads: int) -> np.ndarray:
+    """Dot products of the rows of each pair, a block of pairs at a time, the
+    blocks shared among ``threads`` threads (scipy's sparse products release
+    the GIL, so they run side by side)."""
     out = np.zeros(len(pairs), dtype=np.float32)
-    for start in range(0, len(pairs), PAIRS_PER_BLOCK):
+
+    def block_dots(start: int) -> None:
         block = pairs[start : start + PAIRS_PER_BLOCK]
         out[start : start + len(block)] = _row_dots(vectors[block[:, 0]], vectors[block[:, 1]])
+
+    starts = range(0, len(pairs), PAIRS_PER_BLOCK)
+    if threads <= 1 or len(starts) <= 1:
+        for start in starts:
+            block_dots(start)
+    else:
+        with ThreadPoolExecutor(threads) as pool:
+            for _ in pool.map(block_dots, starts):  # each block writes its own slice of ``out``
+                pass
     return out
 
 
@@ -159,7 +172,7 @@ def pairs_to_verify(buckets: Buckets, fresh: np.ndarray, fact_vectors: csr_matri
     if fresh.all():
         return buckets.pairs()
     touching = buckets.pairs(fresh)
-    could = touching[_could_reach(_score_bounds(_blocked_dots(fact_vectors, touching)), config.paraphrase.min_score)]
+    could = touching[_could_reach(_score_bounds(_blocked_dots(fact_vectors, touching, config.runtime.parallelism())), config.paraphrase.min_score)]
     return distinct_pairs(np.concatenate([touching, buckets.pairs(_endpoints(could, len(fresh)))]), len(fresh))
 
 

@@ -6,7 +6,6 @@ wires them, times them, and carries state between runs.
 from __future__ import annotations
 
 import gc
-import os
 import platform
 import tempfile
 import time
@@ -111,7 +110,7 @@ def prepare(
     clean and sketch. Each chunk's sketches are written as they arrive.
     ``taken_ids``: the ids of the window's other documents, kept by them.
     """
-    size, processes = config.runtime.chunk_docs, workers(config)
+    size, processes = config.runtime.chunk_docs, config.runtime.parallelism()
     articles: list[Article] = []
     rejections: list[Rejection] = []
 
@@ -173,10 +172,6 @@ def _read_again(files: list[Path], feed_dir: Path, config: Config, articles: lis
         for article in again:
             yield article.title, article.text
         start = end
-
-
-def workers(config: Config) -> int:
-    return config.runtime.workers or len(os.sched_getaffinity(0))
 
 
 @dataclass
@@ -262,7 +257,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             pairs = pairs_to_verify(fact_buckets(window.array("fact_signatures", leaders), config), fresh, facts, config)
             involved = distinct(pairs.ravel())
             docs = leaders[involved]
-            vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, docs[rows]), facts[involved])
+            vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, docs[rows]), facts[involved], config.runtime.parallelism())
             local = index_in(involved, pairs)
             found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
             window.release_pages()
@@ -332,7 +327,8 @@ def build_reports(
             window.release_pages()
         if matched.weights is not None and len(todo):
             weights = matched.weights
-            vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, involved[rows]), weights.fact_vectors(window.terms("fact_terms", involved)))
+            facts = weights.fact_vectors(window.terms("fact_terms", involved))
+            vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, involved[rows]), facts, config.runtime.parallelism())
             paraphrase[todo] = vectors.score_pairs(index_in(involved, np.stack([canon[todo], todo], axis=1)))
         elif matched.weights is None:
             paraphrase[~is_canonical] = np.nan
@@ -384,7 +380,7 @@ def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.Da
         text_pairs = _texts_as_read(window, [pair for pair, _ in todo], config.runtime.chunk_docs)
         done = 0
         diff = partial(diff_pairs, max_sentences=config.diff.max_sentences)
-        for part in iter_chunks(diff, text_pairs, config.runtime.chunk_docs, workers(config), advance, total=len(todo)):
+        for part in iter_chunks(diff, text_pairs, config.runtime.chunk_docs, config.runtime.parallelism(), advance, total=len(todo)):
             made.append(report.diffs_frame([key for _, key in todo[done : done + len(part)]], part))
             done += len(part)
     return pl.concat(made)
