@@ -45,7 +45,7 @@ def false_merges(documents: pl.DataFrame, labels: pl.DataFrame) -> list[list[str
     """Predicted clusters holding more than one gold story: the gold stories in each."""
     joined = labels.join(documents.select("doc_id", "cluster_id"), on="doc_id")
     merged = joined.group_by("cluster_id").agg(pl.col("cluster").unique().sort()).filter(pl.col("cluster").list.len() > 1)
-    return sorted(merged["cluster"].to_list(), key=len, reverse=True)
+    return sorted(merged["cluster"].to_list(), key=lambda stories: (-len(stories), stories))  # polars groups come in no set order
 
 
 def main() -> None:

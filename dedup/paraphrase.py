@@ -195,10 +195,13 @@ def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) 
     # the high half, the complement of the score's float32 bits in the low
     # half (the bits of a non-negative float order as the float does), so
     # each document's scores come out highest first.
-    bits = np.where(scores > 0, scores, 0).astype(np.float32).view(np.uint32)
-    low = (np.uint32(0xFFFFFFFF) - bits).astype(np.uint64)
-    keys = np.concatenate([(pairs[:, 0].astype(np.uint64) << np.uint64(32)) | low, (pairs[:, 1].astype(np.uint64) << np.uint64(32)) | low])
-    del bits, low
+    low = (np.uint32(0xFFFFFFFF) - np.where(scores > 0, scores, 0).astype(np.float32).view(np.uint32)).astype(np.uint64)
+    keys = np.empty(2 * len(pairs), dtype=np.uint64)
+    for end, half in ((0, keys[: len(pairs)]), (1, keys[len(pairs) :])):  # in place: the keys are the stage's largest array
+        half[:] = pairs[:, end]
+        half <<= np.uint64(32)
+        half |= low
+    del low
     keys.sort()
     counts = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=n)
     starts = np.cumsum(counts) - counts

@@ -319,11 +319,11 @@ def build_reports(
             sketches = window.sketches(distinct(np.concatenate([block, canon[block]])))
             for i in block.tolist():
                 c = int(canon[i])
+                if sketches[i].text_hash == sketches[c].text_hash:  # the same words: the same shingles
+                    match_kind[i], jaccard[i], containment[i] = "exact", 1.0, 1.0
+                    continue
                 similar, jaccard[i], containment[i] = is_near_copy(sketches[c], sketches[i], config)
-                if sketches[i].text_hash == sketches[c].text_hash:
-                    match_kind[i] = "exact"
-                else:
-                    match_kind[i] = "near-copy" if similar or in_canonical_group[i] else "paraphrase"
+                match_kind[i] = "near-copy" if similar or in_canonical_group[i] else "paraphrase"
             window.release_pages()
         if matched.weights is not None and len(todo):
             weights = matched.weights
