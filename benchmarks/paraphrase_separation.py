@@ -40,9 +40,9 @@ def main() -> None:
         feed = Path(tmp)
         shutil.copytree(REPO / "seeds", feed / "seeds")
         shutil.copytree(args.wikiref, feed / "wiki", ignore=shutil.ignore_patterns("README*"))
-        prepared, _ = prepare(list_feed_files(feed), feed, set(), Counter(), config, SILENT, Timings(), feed / ".segments", 1, None, durable=False)
+        documents, prepared, _ = prepare(list_feed_files(feed), feed, set(), Counter(), config, SILENT, Timings(), feed / ".segments", 1, None, durable=False)
         sketches = prepared.segment.sketches.take(prepared.rows)
-    ids = prepared.documents["doc_id"].to_list()
+    ids = documents["doc_id"].to_list()
     is_seed = np.array([i.startswith("seeds/") for i in ids])
 
     def counts(terms: Terms) -> TermCounts:

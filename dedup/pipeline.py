@@ -57,10 +57,8 @@ class Timings:
 
 @dataclass
 class Prepared:
-    """A run's new documents: their fields, and where their sketches and cleaned texts are."""
+    """Where a run's new documents' sketches and cleaned texts are."""
 
-    documents: pl.DataFrame
-    """``window.ARTICLE_SCHEMA``: columns, not an object per article (a large run's articles would outweigh their sketches)."""
     segment_name: str
     segment: Segment
     """Memory-mapped; it also holds the rows of articles rejected for having no words."""
@@ -99,10 +97,13 @@ def _clean_and_sketch(items: list[tuple[str, str]], config: Config, recurring: f
 def prepare(
     files: list[Path], feed_dir: Path, taken_ids: set[str], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings,
     segments: Path, run: int, seen_at: Any, durable: bool,
-) -> tuple[Prepared, list[Rejection]]:  # fmt: skip
+) -> tuple[pl.DataFrame, Prepared, list[Rejection]]:  # fmt: skip
     """Read ``files``, normalise, strip boilerplate and sketch into a new
     segment under ``segments`` (fsynced when ``durable``); reject what cannot
-    be read and documents left with no words.
+    be read and documents left with no words. Returns the new documents'
+    fields (``window.ARTICLE_SCHEMA``: columns, not an object per article,
+    which for a large run would outweigh the sketches), where their sketches
+    are, and the rejections.
 
     The files are read twice, streaming, so that their texts are never all in
     memory: first for each document's short lines (``line_counts``, over the
@@ -147,7 +148,7 @@ def prepare(
     if changed:
         keep = keep[~np.isin(keep, list(changed))]
     documents = new_documents([articles[i] for i in keep.tolist()], all_words[keep], run, seen_at)
-    return Prepared(documents, name, open_segment(segments, name), keep), rejections
+    return documents, Prepared(name, open_segment(segments, name), keep), rejections
 
 
 def _read_again(files: list[Path], feed_dir: Path, config: Config, articles: list[Article], changed: set[int]) -> Iterator[tuple[str, str]]:
@@ -521,19 +522,19 @@ def _run_locked(
         old = state.documents.filter(~pl.col("path").is_in(reread))
         old_rejections = [r for r in state.rejections if r.path not in set(reread)]
     line_counts = Counter(state.line_counts)
-    prepared, rejections = prepare(
+    new, prepared, rejections = prepare(
         to_read, feed_dir, set(old["doc_id"].to_list()), line_counts, config, progress, timings, segments, run, now, durable=segments == state_dir
     )
     rejections = old_rejections + rejections
 
     with timings.stage("retention"):
-        new = prepared.documents
         newest = pl.concat([old["published"], new["published"]]).max()
         old = old.filter(~expired(old, config.state.retention_days, now, newest))
         segment_names = sorted(state.segments)
         old = old.with_columns(pl.col("segment").replace_strict({name: k for k, name in enumerate(segment_names)}, return_dtype=pl.Int64).alias("segment_index"))
         reuse = state.decision_settings == _decision_settings(config)
         window = assemble(old.drop("segment"), [state.segments[name] for name in segment_names], new, prepared.segment, prepared.rows, reuse, config.canonical)
+        del old, new  # the window holds them, ranked: a second copy of a large run's fields would only take memory
     matched = match(window, state.edges, config, timings, progress)
     docs = window.documents
     previous_ids = docs["cluster_id"].to_list()
