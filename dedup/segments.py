@@ -50,6 +50,8 @@ class Segment:
         on the next read (a minor fault, no disk read), but no longer count in
         the process's resident memory: scanning a large window's sketches
         would otherwise keep all of them resident until the run ends."""
+        if not hasattr(mmap, "MADV_DONTNEED"):  # not on every platform: the pages then stay mapped
+            return
         for mapping in self.mappings:
             mapping.madvise(mmap.MADV_DONTNEED)
 

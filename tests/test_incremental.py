@@ -214,3 +214,26 @@ def test_segments_are_appended_kept_while_live_and_deleted_once_expired(tmp_path
     assert sorted(third["doc_id"].to_list()) == ["new", "newer"]
     assert len(os.listdir(state / "segments")) == 1  # the expired story's segments are gone
     assert load_state(state).documents["segment"].unique().to_list() == os.listdir(state / "segments")
+
+
+def _mapped_file_kb() -> int:
+    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("RssFile:"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_a_segments_read_pages_are_released_and_read_again_unchanged(tmp_path: Path) -> None:
+    import numpy as np
+
+    from dedup.config import Config
+    from dedup.segments import Segment, open_segment, write_segment
+    from dedup.sketch import sketch_texts
+
+    texts = [" ".join(f"word{i}x{k}" for k in range(1200)) for i in range(1000)]  # ~14 MB of texts
+    name = write_segment(tmp_path, Segment.of(sketch_texts(texts, Config()), texts), run=1)
+    segment = open_segment(tmp_path, name)
+    before = _mapped_file_kb()
+    total = int(np.asarray(segment.texts.values, dtype=np.int64).sum())  # reads every page
+    assert _mapped_file_kb() - before > 10_000
+    segment.release_pages()
+    assert _mapped_file_kb() - before < 2_000
+    assert int(np.asarray(segment.texts.values, dtype=np.int64).sum()) == total  # read back from the page cache
