@@ -260,6 +260,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             docs = leaders[involved]
             vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, docs[rows]), facts[involved], config.runtime.parallelism())
             local = index_in(involved, pairs)
+            del pairs  # tens of millions of rows in a large window: only their local form is needed from here
             found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
             window.release_pages()
             touching = fresh[involved]
