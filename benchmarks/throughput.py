@@ -4,7 +4,8 @@ datasketch MinHash-LSH pipeline, on synthetic feeds (``synthetic_feed.py``).
 For each feed size: our pipeline runs as a user runs it (``python -m dedup run``
 in a subprocess, default config), timed by wall clock, with the peak resident
 memory of its process tree (main process plus workers, summed) sampled from
-/proc every 50 ms, its per-stage timings from run.json and its quality against
+/proc every 50 ms (and once a second its proportional set size, which counts
+the pages forked workers share with the main process once, not twice), its per-stage timings from run.json and its quality against
 the gold stories. The baseline (json.loads, word 3-gram shingles, 128-permutation
 ``datasketch.MinHash``, ``MinHashLSH`` at threshold 0.5, query then insert,
 union-find) runs in this process on one core, on the first ``--baseline-docs``
@@ -13,7 +14,7 @@ run with ``--state`` over the feed minus its last 1% is timed, then a second run
 after that 1% arrives as a new file. Results go to OUT/throughput.json.
 
     python benchmarks/throughput.py [--docs N ...] [--out DIR] [--baseline-docs K] [--workers N]
-                                    [--incremental] [--skip-baseline] [--skip-ours]
+                                    [--incremental] [--skip-incremental] [--skip-baseline] [--skip-ours]
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Run:
     peak_rss_tree_mib: float  # sampled: the sum over the process tree
     peak_rss_process_mib: float  # sampled: the largest single process
     maxrss_rusage_mib: float  # kernel's ru_maxrss of the largest process (at least this one's RSS at the spawn): a cross-check
+    peak_pss_tree_mib: float  # sampled once a second: the tree's proportional set size (shared pages split among their processes)
 
 
 def process_tree(root: int) -> list[int]:
@@ -80,17 +82,24 @@ def proc_bytes(path: str, key: str) -> int:
 class MemorySampler(threading.Thread):
     """Peak RSS of a process tree, sampled until ``stop()``."""
 
+    PSS_EVERY = 20  # samples: reading smaps_rollup walks a process's page tables, too costly every 50 ms
+
     def __init__(self, root: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.root, self.interval = root, interval
-        self.peak_tree = self.peak_process = 0
+        self.peak_tree = self.peak_process = self.peak_pss = 0
         self._done = threading.Event()
 
     def run(self) -> None:
+        samples = 0
         while not self._done.is_set():
-            sizes = [proc_bytes(f"/proc/{pid}/status", "VmRSS") for pid in process_tree(self.root)]
+            tree = process_tree(self.root)
+            sizes = [proc_bytes(f"/proc/{pid}/status", "VmRSS") for pid in tree]
             self.peak_tree = max(self.peak_tree, sum(sizes))
             self.peak_process = max(self.peak_process, *sizes)
+            if samples % self.PSS_EVERY == 0:
+                self.peak_pss = max(self.peak_pss, sum(proc_bytes(f"/proc/{pid}/smaps_rollup", "Pss") for pid in tree))
+            samples += 1
             self._done.wait(self.interval)
 
     def stop(self) -> None:
@@ -111,7 +120,10 @@ def timed_run(args: list[str | Path], log: Path) -> Run:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
         sys.exit(f"dedup run failed with exit code {process.returncode}; see {log}")
-    return Run(round(seconds, 2), round(sampler.peak_tree / MIB, 1), round(sampler.peak_process / MIB, 1), round(usage.ru_maxrss * 1024 / MIB, 1))
+    return Run(
+        round(seconds, 2), round(sampler.peak_tree / MIB, 1), round(sampler.peak_process / MIB, 1), round(usage.ru_maxrss * 1024 / MIB, 1),
+        round(sampler.peak_pss / MIB, 1),
+    )
 
 
 def feed_root(out: Path, docs: int) -> Path:
@@ -230,6 +242,7 @@ def table(results: dict[int, dict]) -> list[str]:
         row("ours wall s", lambda r: f"{r['ours']['seconds']:.1f}"),
         row("peak RSS, tree MiB", lambda r: f"{r['ours']['peak_rss_tree_mib']:,.0f}"),
         row("peak RSS, 1 process MiB", lambda r: f"{r['ours']['peak_rss_process_mib']:,.0f}"),
+        row("peak PSS, tree MiB (1/s)", lambda r: f"{r['ours']['peak_pss_tree_mib']:,.0f}"),
         row("ru_maxrss MiB", lambda r: f"{r['ours']['maxrss_rusage_mib']:,.0f}"),
         row("pairwise precision", lambda r: f"{r['ours']['scores']['pairwise_precision']:.4f}"),
         row("pairwise recall", lambda r: f"{r['ours']['scores']['pairwise_recall']:.4f}"),
@@ -258,6 +271,7 @@ def main() -> None:
     parser.add_argument("--incremental", action="store_true", help=f"time an incremental run (always from {INCREMENTAL_FROM:,} docs)")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-ours", action="store_true")
+    parser.add_argument("--skip-incremental", action="store_true", help="no incremental run, whatever the size")
     args = parser.parse_args()
     workers = [] if args.workers is None else ["--workers", str(args.workers)]
     results: dict[int, dict] = {}
@@ -271,7 +285,7 @@ def main() -> None:
             sample = min(args.baseline_docs, docs)
             print(f"[{docs:,}] datasketch baseline on a SUBSAMPLE: the first {sample:,} of {docs:,} docs ...", flush=True)
             result["baseline"] = measure_baseline(root / "feed", sample)
-        if not args.skip_ours and (args.incremental or docs >= INCREMENTAL_FROM):
+        if not args.skip_ours and not args.skip_incremental and (args.incremental or docs >= INCREMENTAL_FROM):
             print(f"[{docs:,}] incremental: a run with --state over 99% of the feed, then one after the last 1% arrives ...", flush=True)
             result["incremental"] = measure_incremental(root, docs, workers)
         summary = {"cpus": os.cpu_count(), "results": {str(n): r for n, r in results.items()}}
