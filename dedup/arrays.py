@@ -11,7 +11,12 @@ def distinct(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values, by sorting: ``np.unique`` gives the same, but
     numpy 2's hash-based path for it is many times slower on large integer
     arrays with few repeats (shingles, pair codes)."""
-    ordered = np.sort(values)
+    return distinct_of_sorted(np.sort(values))
+
+
+def distinct_of_sorted(ordered: np.ndarray) -> np.ndarray:
+    """The distinct values of an already sorted array (sort a large fresh one
+    in place, then call this: no second copy)."""
     if len(ordered) < 2:
         return ordered
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from datasketch.lsh import _optimal_param
 
-from dedup.arrays import ragged_arange
+from dedup.arrays import distinct_of_sorted, ragged_arange
 from dedup.shingle import fmix64
 
 
@@ -97,9 +97,7 @@ def distinct_pairs(pairs: np.ndarray, n: int) -> np.ndarray:
 def _sorted_distinct(codes: np.ndarray) -> np.ndarray:
     """``distinct(codes)``, sorting ``codes`` in place (a fresh array: no copy of what may be the stage's largest)."""
     codes.sort()
-    if len(codes) < 2:
-        return codes
-    return codes[np.r_[True, codes[1:] != codes[:-1]]]
+    return distinct_of_sorted(codes)
 
 
 def _pairs_of(codes: np.ndarray, n: int) -> np.ndarray:

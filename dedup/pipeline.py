@@ -39,7 +39,7 @@ from dedup.segments import Segment, SegmentWriter, open_segment, write_segment
 from dedup.sketch import sketch_texts
 from dedup.state import EDGES_SCHEMA, State, StateMismatch, acquire_lock, expired, load_state, save_state, utc_now
 from dedup.verify import Edge, is_near_copy, verify_near_copies
-from dedup.window import ARTICLE_SCHEMA, RESULT_SCHEMA, Window, assemble, new_documents
+from dedup.window import ARTICLE_SCHEMA, RESULT_SCHEMA, SCAN_ROWS, Window, assemble, new_documents
 
 
 @dataclass
@@ -399,13 +399,10 @@ def _texts_as_read(window: Window, pairs: list[tuple[int, int]], release_every: 
     window.release_pages()
 
 
-BLOCK = 50_000
-"""Pairs or documents a stage reads sketches for before releasing their pages (``Window.release_pages``)."""
-
-
 def _blocks(rows: np.ndarray) -> Iterator[np.ndarray]:
-    for start in range(0, len(rows), BLOCK):
-        yield rows[start : start + BLOCK]
+    """``rows`` (pairs or documents) ``SCAN_ROWS`` at a time: a stage reads their sketches, then releases the pages."""
+    for start in range(0, len(rows), SCAN_ROWS):
+        yield rows[start : start + SCAN_ROWS]
 
 
 def versions() -> dict[str, str]:

@@ -111,15 +111,11 @@ def background_share(term: str) -> float:
     return -math.expm1(-english_frequency(term) * BACKGROUND_DOC_WORDS)
 
 
-class _Shares(dict[int, float]):
-    """Memo of a term's hash (``hash_tokens``) -> its background share (one
-    wordfreq lookup per term); bounded. Keyed by hash, so that a known term's
-    text need not even be made."""
-
-    LIMIT = 2_000_000
-
-
-_SHARES = _Shares()
+_SHARES: dict[int, float] = {}
+"""Memo of a term's hash (``hash_tokens``) -> its background share (one
+wordfreq lookup per term). Keyed by hash, so that a known term's text need not
+even be made; cleared when it holds ``_SHARES_LIMIT``."""
+_SHARES_LIMIT = 2_000_000
 
 
 def background_shares(hashes: np.ndarray, term: Callable[[int], str]) -> np.ndarray:
@@ -128,7 +124,7 @@ def background_shares(hashes: np.ndarray, term: Callable[[int], str]) -> np.ndar
     for k, key in enumerate(hashes.tolist()):
         share = _SHARES.get(key)
         if share is None:
-            if len(_SHARES) >= _SHARES.LIMIT:
+            if len(_SHARES) >= _SHARES_LIMIT:
                 _SHARES.clear()
             share = _SHARES[key] = background_share(term(k))
         shares[k] = share

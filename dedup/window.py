@@ -39,7 +39,7 @@ near-copy group's leader (whose candidate pairs were then matched)."""
 
 
 SCAN_ROWS = 50_000
-"""Documents whose sketches a scan over a whole segment reads before releasing their pages."""
+"""Documents (or pairs of them) whose sketches a scan reads before releasing their pages."""
 
 
 class _Takeable(Protocol):
