@@ -40,6 +40,18 @@ def ragged_arange(lengths: np.ndarray) -> np.ndarray:
     return np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
+def in_byte_range(data: np.ndarray, first: str, count: int) -> np.ndarray:
+    """Which bytes are one of the ``count`` characters from ``first`` on.
+    Masks over the bytes of a chunk of texts are made of comparisons: a table
+    lookup per byte costs ten times more."""
+    return (data - np.uint8(ord(first))) < np.uint8(count)  # wraps below ``first``
+
+
+def ascii_word_bytes(data: np.ndarray) -> np.ndarray:
+    """Which ASCII bytes a str regex's ``\\w`` matches: letters, digits, "_"."""
+    return in_byte_range(data | np.uint8(0x20), "a", 26) | in_byte_range(data, "0", 10) | (data == ord("_"))  # "| 0x20" folds A-Z onto a-z
+
+
 def is_all_rows(rows: np.ndarray, n: int) -> bool:
     """Whether ``rows`` is ``0 .. n-1`` in order (taking them is a no-op)."""
     return len(rows) == n and (n == 0 or (rows[0] == 0 and rows[-1] == n - 1 and bool(np.all(np.diff(rows) == 1))))

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedup.arrays import ascii_word_bytes, in_byte_range, ragged_arange
 from dedup.terms import ENGLISH_STOP_WORDS, english_frequency
 
 # patterns open with the character they need, so the (slow) lookbehind runs only there
@@ -31,22 +32,25 @@ NAME_INSIDE_SENTENCE = re.compile(r"[A-Z](?<=[^.!?:\s\"'(\[] [A-Z])(?:[\w'-]*\w)
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
 
 
-def _number_counts(text: str) -> Counter[str]:
-    """Each number's count; "1,500" and "1500" are one number, "14.3" keeps its
-    point (a match always ends with a digit: nothing to strip)."""
-    counts = Counter(NUMBER.findall(text))
+def _number_counts(found: list[str]) -> Counter[str]:
+    """Each number's count, from ``NUMBER``'s matches; "1,500" and "1500" are
+    one number, "14.3" keeps its point (a match always ends with a digit:
+    nothing to strip)."""
+    counts = Counter(found)
     for raw in [raw for raw in counts if "," in raw and _THOUSANDS.fullmatch(raw)]:
         counts[raw.replace(",", "")] += counts.pop(raw)
     return counts
 
 
-def _name_counts(text: str) -> Counter[str]:
-    """Each name's count, case-folded, without a possessive "'s" (the matches
-    are case-folded together: one call, not one per name)."""
-    found = NAME_INSIDE_SENTENCE.findall(text)
-    if not found:
-        return Counter()
-    counts = Counter(("\n".join(found) + "\n").casefold().replace("'s\n", "\n").split("\n")[:-1])
+def _folded_names(found: list[str]) -> list[str]:
+    """``NAME_INSIDE_SENTENCE``'s matches case-folded, without a possessive
+    "'s" (one call for them all, not one per name)."""
+    return ("\n".join(found) + "\n").casefold().replace("'s\n", "\n").split("\n")[:-1] if found else []
+
+
+def _name_counts(names: list[str]) -> Counter[str]:
+    """Each name's count, from ``_folded_names``; a letter or a stopword is no name."""
+    counts = Counter(names)
     for key in [key for key in counts if len(key) <= 1 or key in ENGLISH_STOP_WORDS]:
         del counts[key]
     return counts
@@ -88,11 +92,96 @@ def extract_facts(text: str, salient_terms: int) -> FactTerms:
     they stand inside sentences. The salient terms rank names and numbers by
     count times ``rarity``, so "Droege" and "14.3" outrank "CEO" and "2025".
     """
-    numbers = _number_counts(text)
-    names = _name_counts(text)
-    weighted = {term: count * rarity(term) for term, count in (names + numbers).items()}
-    ranked = sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))
+    return _fact_terms(NUMBER.findall(text), _folded_names(NAME_INSIDE_SENTENCE.findall(text)), salient_terms)
+
+
+def chunk_facts(texts: list[str], salient_terms: int) -> list[FactTerms]:
+    """``extract_facts`` of every text. The matches in ASCII texts are found
+    for the whole chunk at once with byte masks (``ascii_name_spans``,
+    ``ascii_number_spans``), not by a regex scan of each text."""
+    plain = [i for i, text in enumerate(texts) if text.isascii()]
+    facts: list[FactTerms | None] = [None] * len(texts)
+    data = np.frombuffer("\n".join(texts[i] for i in plain).encode("ascii"), dtype=np.uint8)  # "\n" ends every match
+    text_starts = np.cumsum([0] + [len(texts[i]) + 1 for i in plain])
+    found = []
+    for starts, lengths in (ascii_number_spans(data), ascii_name_spans(data)):
+        matches = _span_texts(data, starts, lengths)
+        found.append((matches, np.searchsorted(starts, text_starts).tolist()))
+    (numbers, number_at), (raw_names, name_at) = found
+    names = _folded_names(raw_names)
+    for k, i in enumerate(plain):
+        facts[i] = _fact_terms(numbers[number_at[k] : number_at[k + 1]], names[name_at[k] : name_at[k + 1]], salient_terms)
+    for i, text in enumerate(texts):
+        if facts[i] is None:
+            facts[i] = extract_facts(text, salient_terms)
+    return facts  # type: ignore[return-value]
+
+
+def _fact_terms(found_numbers: list[str], folded_names: list[str], salient_terms: int) -> FactTerms:
+    numbers, names = _number_counts(found_numbers), _name_counts(folded_names)
+    weighted = [(term, count * rarity(term)) for counts in (names, numbers) for term, count in counts.items()]
+    ranked = sorted(weighted, key=lambda kv: (-kv[1], kv[0]))
     return FactTerms(numbers=sorted(numbers), names=sorted(names), salient=[term for term, _ in ranked[:salient_terms]])
+
+
+def _byte_mask(characters: bytes) -> np.ndarray:
+    mask = np.zeros(256, dtype=bool)
+    mask[np.frombuffer(characters, dtype=np.uint8)] = True
+    return mask
+
+
+_NUMBER_SEPARATOR = _byte_mask(b".,")
+_BEFORE_NO_NUMBER = _byte_mask(b"0123456789_.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")  # NUMBER's lookbehind: \w or a point
+# NAME_INSIDE_SENTENCE's lookbehind: no name follows one of these and a space (\s: what Python's str regexes count as ASCII whitespace)
+_BEFORE_NO_NAME = _byte_mask(b".!?:\"'([ \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")
+# (tables serve the few positions found; masks over a whole chunk are comparisons)
+
+
+def ascii_number_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, lengths) of ``NUMBER.findall``'s matches in ASCII bytes: a
+    match opens at a digit not after a word byte or a point, and runs over
+    digits and single separators between digits, to a digit. A digit inside
+    an earlier match (the 5 of "1,500") shares that match's end, and is
+    dropped."""
+    digits = np.flatnonzero(in_byte_range(data, "0", 10))
+    if len(digits) == 0:
+        return digits, digits
+    gaps = np.diff(digits)
+    joined = (gaps == 1) | ((gaps == 2) & _NUMBER_SEPARATOR[data[digits[:-1] + 1]])  # digit k and digit k + 1 are one run
+    run_last = np.flatnonzero(np.r_[~joined, True])  # index (in ``digits``) of each run's last digit
+    opens = np.flatnonzero((digits == 0) | ~_BEFORE_NO_NUMBER[data[digits - 1]])
+    starts = digits[opens]
+    ends = digits[run_last[np.searchsorted(run_last, opens)]] + 1
+    first = np.ones(len(starts), dtype=bool)
+    first[1:] = ends[:-1] <= starts[1:]
+    return starts[first], (ends - starts)[first]
+
+
+def ascii_name_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, lengths) of ``NAME_INSIDE_SENTENCE.findall``'s matches in
+    ASCII bytes: a match opens at a capital after a space after anything but
+    a sentence end, a quote, a bracket or a space, and runs over word bytes,
+    apostrophes and hyphens to the last word byte."""
+    capitals = 2 + np.flatnonzero(in_byte_range(data[2:], "A", 26))
+    starts = capitals[(data[capitals - 1] == ord(" ")) & ~_BEFORE_NO_NAME[data[capitals - 2]]]
+    if len(starts) == 0:
+        return starts, starts
+    word = ascii_word_bytes(data)
+    stops = np.flatnonzero(~(word | (data == ord("'")) | (data == ord("-"))))
+    ends = np.r_[stops, len(data)][np.searchsorted(stops, starts)]
+    while len(trailing := np.flatnonzero(~word[ends - 1])):  # the run's last apostrophes and hyphens are not the name's
+        ends[trailing] -= 1
+    return starts, ends - starts
+
+
+def _span_texts(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> list[str]:
+    """The ASCII text of each span, decoded at once (the spans hold no "\n")."""
+    if len(starts) == 0:
+        return []
+    within = ragged_arange(lengths)
+    joined = np.full(int(lengths.sum()) + len(lengths) - 1, ord("\n"), dtype=np.uint8)
+    joined[np.repeat(np.cumsum(lengths + 1) - lengths - 1, lengths) + within] = data[np.repeat(starts, lengths) + within]
+    return joined.tobytes().decode("ascii").split("\n")
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> float:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from dedup.arrays import distinct
+from dedup.arrays import ascii_word_bytes, distinct
 from dedup.xxh3 import xxh3_64
 
 TOKEN = re.compile(r"\w+(?:[.,']\w+)*")
@@ -31,22 +31,20 @@ def tokenize(text: str) -> list[str]:
     return TOKEN.findall(text.casefold())
 
 
-_WORD_BYTE = np.zeros(256, dtype=bool)  # ASCII bytes that TOKEN's \w matches
-_WORD_BYTE[np.frombuffer(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)] = True
-_JOINER_BYTE = np.zeros(256, dtype=bool)  # TOKEN's [.,']: inside a token when a word byte stands on both sides
-_JOINER_BYTE[np.frombuffer(b".,'", dtype=np.uint8)] = True
-
-
 def ascii_token_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(starts, lengths) of ``tokenize``'s tokens in ASCII bytes, found with
-    masks: a token is a maximal run of word bytes and of joiners between two
-    word bytes, which is what the greedy regex matches."""
-    word = _WORD_BYTE[data]
+    masks: a token is a maximal run of word bytes and of joiners (``[.,']``)
+    between two word bytes, which is what the greedy regex matches."""
+    word = ascii_word_bytes(data)
     inside = word.copy()
-    inside[1:-1] |= _JOINER_BYTE[data[1:-1]] & word[:-2] & word[2:]
-    edges = np.diff(np.concatenate([[0], inside.view(np.int8), [0]]))
-    starts = np.flatnonzero(edges == 1)
-    return starts, np.flatnonzero(edges == -1) - starts
+    inside[1:-1] |= ((data[1:-1] == ord(".")) | (data[1:-1] == ord(",")) | (data[1:-1] == ord("'"))) & word[:-2] & word[2:]
+    starts = np.flatnonzero(inside[1:] & ~inside[:-1]) + 1
+    ends = np.flatnonzero(inside[:-1] & ~inside[1:]) + 1
+    if len(inside) and inside[0]:
+        starts = np.r_[0, starts]
+    if len(inside) and inside[-1]:
+        ends = np.r_[ends, len(inside)]
+    return starts, ends - starts
 
 
 @dataclass(slots=True)

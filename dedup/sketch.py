@@ -21,7 +21,7 @@ import xxhash
 
 from dedup.arrays import Ragged, distinct, is_all_rows
 from dedup.config import Config
-from dedup.facts import Facts, extract_facts
+from dedup.facts import Facts, chunk_facts
 from dedup.minhash import MinHasher
 from dedup.shingle import chunk_tokens, hash_tokens, shingle_hashes, shingle_values
 from dedup.terms import FEATURES, Terms, background_shares, content_mask
@@ -118,15 +118,15 @@ def _unflatten(kind: type, arrays: Mapping[str, np.ndarray], prefix: str) -> Any
 def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     """Sketch normalised texts (one chunk, in one process).
 
-    Facts are extracted document by document; tokens are found and hashed
-    for the whole chunk at once (``chunk_tokens``), and the rest runs once
+    Tokens are found and hashed, and facts found, for the whole chunk at
+    once (``chunk_tokens``, ``chunk_facts``), and the rest runs once
     over the chunk's concatenated token hashes, each value keyed by its
     document, which spares thousands of small numpy calls. Shingles are those
     ``shingle_hashes`` gives each document alone.
     """
     near, para = config.near_copy, config.paraphrase
     tokens = chunk_tokens(texts)
-    facts = [extract_facts(text, para.fingerprint_terms) for text in texts]
+    facts = chunk_facts(texts, para.fingerprint_terms)
     hashes, offsets = tokens.hashes, tokens.offsets
     lengths = np.diff(offsets)
     doc_of_token = np.repeat(np.arange(len(texts)), lengths)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.config import load_config
+from dedup.facts import NAME_INSIDE_SENTENCE, NUMBER, ascii_name_spans, ascii_number_spans, chunk_facts, extract_facts
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.minhash import SCHEME, MinHasher
 from dedup.normalise import normalise_text
@@ -47,6 +48,29 @@ def test_chunk_tokens_equal_the_regex_tokens_and_their_hashes(texts: list[str]) 
         rows = range(tokens.offsets[i], tokens.offsets[i + 1])
         assert [tokens.text(k) for k in rows] == tokenize(text)
         assert tokens.hashes[tokens.offsets[i] : tokens.offsets[i + 1]].tolist() == hash_tokens(tokenize(text)).tolist()
+
+
+# pieces with every byte the fact patterns treat apart: capitals, digits, separators, sentence ends, quotes, brackets, spaces, stopwords, possessives
+_FACT_PIECES = st.sampled_from(list("AZbs9_0.,'-!?:\"([ \n\t\x1c") + ["The ", "Droege", "'s", "1,500", "14.3", " In", "é", "İ"])
+_FACT_TEXTS = st.lists(st.lists(_FACT_PIECES, max_size=40).map("".join), max_size=6)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_FACT_TEXTS)
+def test_chunk_facts_equal_the_regex_facts_of_each_text(texts: list[str]) -> None:
+    for text in texts:
+        if text.isascii():
+            data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+            for pattern, (starts, lengths) in [(NUMBER, ascii_number_spans(data)), (NAME_INSIDE_SENTENCE, ascii_name_spans(data))]:
+                assert [text[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist())] == pattern.findall(text)
+    assert chunk_facts(texts, 4) == [extract_facts(text, 4) for text in texts]
+
+
+def test_facts_are_numbers_and_names_inside_sentences() -> None:
+    facts = extract_facts("Furthermore, the CEO of Scale AI said Droege's firm paid 1,500 staff $14.3 billion, and 1500 more.", 3)
+    assert facts.numbers == ["14.3", "1500"]  # "1,500" and "1500": one number, counted twice
+    assert facts.names == ["ai", "ceo", "droege", "scale"]
+    assert facts.salient == ["1500", "droege", "14.3"]
 
 
 def test_stopwords_are_not_content() -> None:
