@@ -106,12 +106,12 @@ def make_reports(
     columns = [pl.Series(name, values, dtype=DOCUMENTS_SCHEMA.get(name, pl.String)) for name, values in results.items()]
     frame = documents.with_columns(columns)
     documents_frame = frame.select(list(DOCUMENTS_SCHEMA))
-    variants_frame = (
-        frame.filter(~pl.col("is_canonical"))
-        .select([name for name in VARIANTS_SCHEMA if name not in DIFF_COLUMNS])
-        .join(diffs.select("doc_id", *DIFF_COLUMNS), on="doc_id", how="left", maintain_order="left")
-        .select(list(VARIANTS_SCHEMA))
-    )
+    variants = frame.filter(~pl.col("is_canonical")).select([name for name in VARIANTS_SCHEMA if name not in DIFF_COLUMNS])
+    if diffs["doc_id"].equals(variants["doc_id"]):  # in the variants' order (no earlier diffs reused): beside them, not a copy
+        variants = variants.hstack(diffs.select(DIFF_COLUMNS))
+    else:
+        variants = variants.join(diffs.select("doc_id", *DIFF_COLUMNS), on="doc_id", how="left", maintain_order="left")
+    variants_frame = variants.select(list(VARIANTS_SCHEMA))
     clusters = (
         documents_frame.with_row_index("rank")
         .group_by("cluster_id")
