@@ -6,6 +6,7 @@ wires them, times them, and carries state between runs.
 from __future__ import annotations
 
 import gc
+import pickle
 import platform
 import tempfile
 import time
@@ -81,16 +82,24 @@ def _full_text(title: str, text: str) -> str:
     return text if not title or text.startswith(title) else f"{title}\n{text}"
 
 
-def _line_keys_chunk(items: list[tuple[str, str]], config: NormaliseConfig) -> list[set[int]]:
-    """Worker: the short-line keys of each normalised ``(title, text)``."""
+def _normalise_and_spill(items: list[tuple[str, str]], config: NormaliseConfig, spill_dir: Path) -> tuple[Path, list[set[int]]]:
+    """Worker: each ``(title, text)`` normalised; the texts go to a new file
+    in ``spill_dir``, their short-line keys come back."""
     boilerplate = Boilerplate(config)
-    return [boilerplate.short_line_keys(normalise_text(_full_text(*item))) for item in items]
+    texts = [normalise_text(_full_text(*item)) for item in items]
+    with tempfile.NamedTemporaryFile(dir=spill_dir, suffix=".pickle", delete=False) as spill:
+        pickle.dump(texts, spill, protocol=pickle.HIGHEST_PROTOCOL)
+    return Path(spill.name), [boilerplate.short_line_keys(text) for text in texts]
 
 
-def _clean_and_sketch(items: list[tuple[str, str]], config: Config, recurring: frozenset[int]) -> Segment:
-    """Worker: each ``(title, text)`` normalised, boilerplate stripped, then sketched."""
+def _clean_and_sketch(spills: list[Path], config: Config, recurring: frozenset[int]) -> Segment:
+    """Worker: the normalised texts of spill files, boilerplate stripped, then sketched (the files are removed)."""
     boilerplate = Boilerplate(config.normalise, recurring)
-    cleaned = [boilerplate.strip(normalise_text(_full_text(*item))) for item in items]
+    cleaned = []
+    for spill in spills:
+        with spill.open("rb") as file:
+            cleaned += [boilerplate.strip(text) for text in pickle.load(file)]
+        spill.unlink()
     return Segment.of(sketch_texts(cleaned, config), cleaned)
 
 
@@ -105,74 +114,50 @@ def prepare(
     which for a large run would outweigh the sketches), where their sketches
     are, and the rejections.
 
-    The files are read twice, streaming, so that their texts are never all in
-    memory: first for each document's short lines (``line_counts``, over the
-    whole window, is updated before recurring lines are judged), then to
-    clean and sketch. Each chunk's sketches are written as they arrive.
+    The files are read once, streaming, so that their texts are never all in
+    memory: workers normalise each chunk of texts, count its short lines
+    (``line_counts``, over the whole window, is updated before recurring
+    lines are judged) and spill the normalised texts to a temporary file;
+    once every file is read, workers clean and sketch the spilled chunks.
+    Each chunk's sketches are written as they arrive.
     ``taken_ids``: the ids of the window's other documents, kept by them.
     """
     size, processes = config.runtime.chunk_docs, config.runtime.parallelism()
     articles: list[Article] = []
     rejections: list[Rejection] = []
 
-    def first_reading() -> Iterator[tuple[str, str]]:
+    def reading() -> Iterator[tuple[str, str]]:
         for article in _read(files, feed_dir, config, rejections):
             articles.append(article)
             yield article.title, article.text  # the worker joins them: no second copy of every text here
-            article.text = ""  # read again for sketching
+            article.text = ""  # spilled by the worker
 
-    with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
-        for part in iter_chunks(partial(_line_keys_chunk, config=config.normalise), first_reading(), size, processes, advance):
-            for keys in part:
-                line_counts.update(keys)
-        make_ids_unique(articles, taken_ids)
-        recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
-    changed: set[int] = set()
-    with timings.stage("sketch"), progress.task("sketch", len(articles)) as advance:
-        writer = SegmentWriter(segments, run, durable)
-        words = [np.empty(0, dtype=np.int64)]
-        items = _read_again(files, feed_dir, config, articles, changed)
-        for part in iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), items, size, processes, advance, total=len(articles)):
-            writer.append(part)
-            words.append(part.sketches.words)
-        if not writer.documents:  # so that the segment has every array, if empty
-            writer.append(_clean_and_sketch([], config, recurring))
-        name = writer.close()
+    with tempfile.TemporaryDirectory(prefix="dedup-spill-") as spill_dir:
+        spills = []
+        with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
+            for spill, keys_of in iter_chunks(partial(_normalise_and_spill, config=config.normalise, spill_dir=Path(spill_dir)), reading(), size, processes, advance):
+                spills.append(spill)
+                for keys in keys_of:
+                    line_counts.update(keys)
+            make_ids_unique(articles, taken_ids)
+            recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
+        with timings.stage("sketch"), progress.task("sketch", len(articles)) as advance:
+            writer = SegmentWriter(segments, run, durable)
+            words = [np.empty(0, dtype=np.int64)]
+            for part in iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), spills, 1, processes):  # a spill file a chunk
+                writer.append(part)
+                words.append(part.sketches.words)
+                advance(len(part))
+            if not writer.documents:  # so that the segment has every array, if empty
+                writer.append(_clean_and_sketch([], config, recurring))
+            name = writer.close()
     all_words = np.concatenate(words)
-    for i, (article, count) in enumerate(zip(articles, all_words.tolist())):
-        if i in changed:
-            rejections.append(Rejection(article.path, article.record, "file changed while this run read it: read again next run"))
-        elif count == 0:
+    for article, count in zip(articles, all_words.tolist()):
+        if count == 0:
             rejections.append(Rejection(article.path, article.record, "no words left after boilerplate removal"))
     keep = np.flatnonzero(all_words > 0)
-    if changed:
-        keep = keep[~np.isin(keep, list(changed))]
     documents = new_documents([articles[i] for i in keep.tolist()], all_words[keep], run, seen_at)
     return documents, Prepared(name, open_segment(segments, name), keep), rejections
-
-
-def _read_again(files: list[Path], feed_dir: Path, config: Config, articles: list[Article], changed: set[int]) -> Iterator[tuple[str, str]]:
-    """``(title, text)`` of each of ``articles`` (read from ``files`` before,
-    in that order), from the files again, one file in memory at a time. A file
-    whose records are not those read before changed meanwhile: its articles
-    get empty texts and their indices go to ``changed``. (A file rewritten
-    with the same records is taken as read now; the next run reads it again,
-    its mtime being newer than the one recorded.)"""
-    start = 0
-    for path in files:
-        rel = path.relative_to(feed_dir).as_posix()
-        end = start
-        while end < len(articles) and articles[end].path == rel:
-            end += 1
-        if end == start:
-            continue
-        again = list(_read([path], feed_dir, config, []))  # its rejections were counted at the first reading
-        if [a.record for a in again] != [a.record for a in articles[start:end]]:
-            changed.update(range(start, end))
-            again = [Article("", rel, None, "", "")] * (end - start)
-        for article in again:
-            yield article.title, article.text
-        start = end
 
 
 @dataclass
