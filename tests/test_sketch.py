@@ -7,13 +7,14 @@ import pytest
 import xxhash
 from corpus import wikiref
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch.lsh import _optimal_param
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.config import load_config
 from dedup.facts import NAME_INSIDE_SENTENCE, NUMBER, ascii_name_spans, ascii_number_spans, chunk_facts, extract_facts
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
-from dedup.minhash import SCHEME, MinHasher
+from dedup.minhash import SCHEME, MinHasher, permutations
 from dedup.normalise import normalise_text
 from dedup.shingle import chunk_tokens, hash_tokens, shingle_hashes, tokenize
 from dedup.sketch import sketch_texts
@@ -113,10 +114,16 @@ def test_a_lean_minhash_built_from_ours_works_in_datasketch() -> None:
     assert LeanMinHash.deserialize(buffer) == lean[0]
 
 
-@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7, 0.9])
-def test_bands_and_rows_are_those_datasketch_derives(threshold: float) -> None:
-    index = MinHashLSH(threshold=threshold, num_perm=128)
-    assert lsh_params(threshold, 128) == (index.b, index.r)
+@pytest.mark.parametrize("num_perm", [32, 128, 200])
+def test_bands_and_rows_are_those_datasketch_derives(num_perm: int) -> None:
+    for threshold in np.round(np.arange(0.05, 0.96, 0.05), 2).tolist():
+        assert lsh_params(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5), threshold  # what MinHashLSH(threshold, num_perm) uses
+
+
+def test_permutations_are_those_of_datasketch() -> None:
+    for num_perm, seed in [(128, 1), (64, 7), (3, 12345)]:
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+        assert [x.tolist() for x in permutations(num_perm, seed)] == [a.tolist(), b.tolist()]
 
 
 def test_explicit_bands_and_rows_override_and_are_checked() -> None:
