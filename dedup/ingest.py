@@ -373,22 +373,25 @@ def read_file(path: Path, feed_dir: Path, config: IngestConfig) -> Iterator[Item
         yield Rejection(rel, None, "nesting too deep to parse")
 
 
-def make_ids_unique(articles: list[Article], taken: set[str]) -> None:
-    """Give every article a distinct ``doc_id``, in place.
+def unique_ids(ids: list[str], taken: set[str]) -> list[str]:
+    """A distinct id for each of ``ids`` (in feed order); ``taken`` gains them.
 
     The rule for two records with the same id: the first, in feed order (path,
     then record) and after every id already in ``taken``, keeps it; each later
-    one becomes ``ID~2``, ``ID~3``, ... and is flagged ``duplicate_id``. Both
-    are kept and clustered (usually together, being the same item).
+    one becomes ``ID~2``, ``ID~3``, ... (and the caller flags it
+    ``duplicate_id``). Both are kept and clustered (usually together, being
+    the same item).
     """
-    for article in articles:
-        if article.doc_id in taken:
-            base, n = article.doc_id, 2
-            while f"{base}~{n}" in taken:
+    unique = []
+    for doc_id in ids:
+        if doc_id in taken:
+            n = 2
+            while f"{doc_id}~{n}" in taken:
                 n += 1
-            article.doc_id = f"{base}~{n}"
-            article.flags.append("duplicate_id")
-        taken.add(article.doc_id)
+            doc_id = f"{doc_id}~{n}"
+        taken.add(doc_id)
+        unique.append(doc_id)
+    return unique
 
 
 def _bounded_lines(fh: io.BufferedIOBase, limit: int) -> Iterator[bytes | None]:

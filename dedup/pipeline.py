@@ -29,7 +29,7 @@ from dedup.canonical import RANKED_COLUMNS, canonical_reason
 from dedup.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
 from dedup.diff import diff_pairs
-from dedup.ingest import list_feed_files, make_ids_unique, read_file
+from dedup.ingest import list_feed_files, read_file, unique_ids
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
 from dedup.parallel import iter_chunks
@@ -40,7 +40,7 @@ from dedup.segments import Segment, SegmentWriter, open_segment, write_segment
 from dedup.sketch import sketch_texts
 from dedup.state import EDGES_SCHEMA, State, StateMismatch, acquire_lock, expired, load_state, save_state, utc_now
 from dedup.verify import Edge, is_near_copy, verify_near_copies
-from dedup.window import ARTICLE_SCHEMA, RESULT_SCHEMA, SCAN_ROWS, Window, assemble, new_documents
+from dedup.window import ARTICLE_FIELDS, ARTICLE_SCHEMA, RESULT_SCHEMA, SCAN_ROWS, Window, article_fields, assemble, new_documents
 
 
 @dataclass
@@ -123,14 +123,18 @@ def prepare(
     ``taken_ids``: the ids of the window's other documents, kept by them.
     """
     size, processes = config.runtime.chunk_docs, config.runtime.parallelism()
-    articles: list[Article] = []
+    read: list[pl.DataFrame] = []
+    pending: list[Article] = []
     rejections: list[Rejection] = []
 
     def reading() -> Iterator[tuple[str, str]]:
         for article in _read(files, feed_dir, config, rejections):
-            articles.append(article)
+            pending.append(article)
             yield article.title, article.text  # the worker joins them: no second copy of every text here
             article.text = ""  # spilled by the worker
+            if len(pending) == size:  # kept as columns: a large run's Article objects would hold, and once freed keep, hundreds of MB
+                read.append(article_fields(pending))
+                pending.clear()
 
     with tempfile.TemporaryDirectory(prefix="dedup-spill-") as spill_dir:
         spills = []
@@ -139,9 +143,10 @@ def prepare(
                 spills.append(spill)
                 for keys in keys_of:
                     line_counts.update(keys)
-            make_ids_unique(articles, taken_ids)
+            fields = _with_unique_ids(pl.concat([*read, article_fields(pending)]), taken_ids)
+            del read, pending
             recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
-        with timings.stage("sketch"), progress.task("sketch", len(articles)) as advance:
+        with timings.stage("sketch"), progress.task("sketch", fields.height) as advance:
             writer = SegmentWriter(segments, run, durable)
             words = [np.empty(0, dtype=np.int64)]
             for part in iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), spills, 1, processes):  # a spill file a chunk
@@ -152,12 +157,21 @@ def prepare(
                 writer.append(_clean_and_sketch([], config, recurring))
             name = writer.close()
     all_words = np.concatenate(words)
-    for article, count in zip(articles, all_words.tolist()):
-        if count == 0:
-            rejections.append(Rejection(article.path, article.record, "no words left after boilerplate removal"))
+    empty = fields.filter(pl.Series(all_words == 0))
+    rejections += [Rejection(path, record, "no words left after boilerplate removal") for path, record in empty.select("path", "record").iter_rows()]
     keep = np.flatnonzero(all_words > 0)
-    documents = new_documents([articles[i] for i in keep.tolist()], all_words[keep], run, seen_at)
-    return documents, Prepared(name, open_segment(segments, name), keep), rejections
+    return new_documents(fields[keep], all_words[keep], run, seen_at), Prepared(name, open_segment(segments, name), keep), rejections
+
+
+def _with_unique_ids(fields: pl.DataFrame, taken: set[str]) -> pl.DataFrame:
+    """``fields`` with ``unique_ids``, a renamed document flagged ``duplicate_id``."""
+    ids = fields["doc_id"].to_list()
+    unique = unique_ids(ids, taken)
+    renamed = [a != b for a, b in zip(ids, unique)]
+    if not any(renamed):
+        return fields
+    flags = [[*f, "duplicate_id"] if r else f for f, r in zip(fields["flags"].to_list(), renamed)]
+    return fields.with_columns(pl.Series("doc_id", unique, dtype=pl.String), pl.Series("flags", flags, dtype=ARTICLE_FIELDS["flags"]))
 
 
 @dataclass

@@ -137,15 +137,21 @@ class Window:
         return self.segments[self.source[i]].text(int(self.row[i]))
 
 
-def new_documents(articles: list[Article], words: np.ndarray, run: int, seen_at: Any) -> pl.DataFrame:
-    """The ``ARTICLE_SCHEMA`` frame of a run's new documents."""
-    columns = {
-        "doc_id": [a.doc_id for a in articles], "path": [a.path for a in articles], "record": [a.record for a in articles],
-        "title": [a.title for a in articles], "url": [a.url for a in articles], "source": [a.source for a in articles],
-        "published": [a.published for a in articles], "flags": [a.flags for a in articles],
-        "run": [run] * len(articles), "seen_at": [seen_at] * len(articles), "words": words.tolist(),
-    }  # fmt: skip
-    return pl.DataFrame(columns, schema=ARTICLE_SCHEMA)
+ARTICLE_FIELDS = {name: ARTICLE_SCHEMA[name] for name in ("doc_id", "path", "record", "title", "url", "source", "published", "flags")}
+"""What the feed says of a document (``ARTICLE_SCHEMA`` less what a run adds)."""
+
+
+def article_fields(articles: list[Article]) -> pl.DataFrame:
+    """The ``ARTICLE_FIELDS`` frame of some articles."""
+    columns = {name: [getattr(a, name) for a in articles] for name in ARTICLE_FIELDS}
+    return pl.DataFrame(columns, schema=ARTICLE_FIELDS)
+
+
+def new_documents(fields: pl.DataFrame, words: np.ndarray, run: int, seen_at: Any) -> pl.DataFrame:
+    """The ``ARTICLE_SCHEMA`` frame of a run's new documents (``fields``: their ``ARTICLE_FIELDS``)."""
+    return fields.with_columns(
+        pl.lit(run, pl.Int64).alias("run"), pl.lit(seen_at, ARTICLE_SCHEMA["seen_at"]).alias("seen_at"), pl.Series("words", words, dtype=pl.Int64)
+    ).select(list(ARTICLE_SCHEMA))
 
 
 def assemble(

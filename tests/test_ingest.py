@@ -11,7 +11,7 @@ import pytest
 from corpus import run, write_jsonl
 
 from dedup.config import load_config
-from dedup.ingest import list_feed_files, make_ids_unique, read_file
+from dedup.ingest import list_feed_files, read_file, unique_ids
 from dedup.records import Article
 
 MARCH_5 = datetime(2024, 3, 5, 12, 30, tzinfo=timezone.utc)
@@ -168,13 +168,13 @@ def test_duplicate_ids_keep_the_first_in_feed_order_and_number_the_rest(tmp_path
     (tmp_path / "a.json").write_text(json.dumps({"id": "dup", "text": "First file."}))
     write_jsonl(tmp_path / "c.jsonl", [{"id": "solo", "text": "Unique in the feed, but taken by an earlier run."}])
     articles = [a for path in list_feed_files(tmp_path) for a in read(path, tmp_path)]
-    make_ids_unique(articles, {"solo"})
-    assert [(a.path, a.record, a.doc_id, a.flags) for a in articles] == [
-        ("a.json", None, "dup", []),
-        ("b.jsonl", 1, "dup~2", ["duplicate_id"]),
-        ("b.jsonl", 2, "dup~3", ["duplicate_id"]),
-        ("c.jsonl", 1, "solo~2", ["duplicate_id"]),
-    ]
+    taken = {"solo"}
+    assert unique_ids([a.doc_id for a in articles], taken) == ["dup", "dup~2", "dup~3", "solo~2"]
+    assert taken == {"solo", "dup", "dup~2", "dup~3", "solo~2"}
+    documents = run(tmp_path, tmp_path.with_name(tmp_path.name + "-out"))
+    assert sorted(zip(documents["doc_id"], documents["flags"].to_list())) == [
+        ("dup", []), ("dup~2", ["duplicate_id"]), ("dup~3", ["duplicate_id"]), ("solo", [])
+    ]  # fmt: skip
 
 
 def test_feed_files_are_found_in_subdirectories_with_relative_paths_as_ids(tmp_path: Path) -> None:
