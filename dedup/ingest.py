@@ -38,13 +38,13 @@ from dedup.records import Article, Rejection
 
 Item = Article | Rejection
 
-FIELD_NAMES: dict[str, tuple[str, ...]] = {
+FIELD_NAMES: dict[str, tuple[str, ...]] = {  # lower-case: a record's field names are matched in any case
     "id": ("id", "guid", "_id", "uuid", "doc_id"),
     "title": ("title", "headline"),
     "text": ("text", "body", "content", "article", "description", "summary"),
     "url": ("url", "link", "href"),
     "source": ("source", "site", "sitename", "publisher", "feed"),
-    "published": ("published", "date", "pubDate", "published_at", "pub_date", "datetime", "updated", "timestamp"),
+    "published": ("published", "date", "pubdate", "published_at", "pub_date", "datetime", "updated", "timestamp"),
 }
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 WHOLE_FILE_SUFFIXES = {".json", ".txt", ".md", ".html", ".htm", ".xml", ".rss", ".atom"}
@@ -422,9 +422,9 @@ def _lowered_keys(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _first_present(lowered: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    """The first non-empty value of ``keys`` (in any case) among ``lowered`` fields."""
+    """The first non-empty value of ``keys`` (lower-case) among ``lowered`` fields."""
     for key in keys:
-        value = lowered.get(key.lower())
+        value = lowered.get(key)
         if value not in (None, ""):
             return value
     return None

@@ -143,8 +143,10 @@ ARTICLE_FIELDS = {name: ARTICLE_SCHEMA[name] for name in ("doc_id", "path", "rec
 
 def article_fields(articles: list[Article]) -> pl.DataFrame:
     """The ``ARTICLE_FIELDS`` frame of some articles."""
-    columns = {name: [getattr(a, name) for a in articles] for name in ARTICLE_FIELDS}
-    return pl.DataFrame(columns, schema=ARTICLE_FIELDS)
+    columns = {name: [getattr(a, name) for a in articles] for name in ARTICLE_FIELDS if name != "flags"}
+    # polars makes a Series of each inner list; most documents have no flags, and a null costs nothing
+    columns["flags"] = [a.flags or None for a in articles]
+    return pl.DataFrame(columns, schema=ARTICLE_FIELDS).with_columns(pl.col("flags").fill_null(pl.lit([], dtype=ARTICLE_FIELDS["flags"])))
 
 
 def new_documents(fields: pl.DataFrame, words: np.ndarray, run: int, seen_at: Any) -> pl.DataFrame:
