@@ -35,7 +35,7 @@ from datetime import datetime
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from dedup.arrays import distinct, index_in
+from dedup.arrays import distinct_indices, index_in
 from dedup.config import Config
 from dedup.facts import Facts, same_story_possible
 from dedup.lsh import Buckets, band_keys, distinct_pairs, lsh_params
@@ -119,7 +119,7 @@ class ParaphraseVectors:
     def score_pairs(self, pairs: np.ndarray, fact_cosines: np.ndarray | None = None) -> np.ndarray:
         """Paraphrase score of each pair."""
         facts = self.fact_cosines(pairs) if fact_cosines is None else fact_cosines
-        docs = distinct(pairs.ravel())
+        docs = distinct_indices(pairs.ravel())
         return _geometric_mean(_blocked_dots(self.words(docs), index_in(docs, pairs), self.threads), facts)
 
 

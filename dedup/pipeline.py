@@ -24,7 +24,7 @@ import polars as pl
 from scipy.sparse import csr_matrix
 
 from dedup import report
-from dedup.arrays import distinct, index_in
+from dedup.arrays import distinct, distinct_indices, index_in
 from dedup.canonical import RANKED_COLUMNS, canonical_reason
 from dedup.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
@@ -255,7 +255,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders))
             facts = weights.fact_vectors(window.terms("fact_terms", leaders))  # small: documents have few facts
             pairs = pairs_to_verify(fact_buckets(window.array("fact_signatures", leaders), config), fresh, facts, config)
-            involved = distinct(pairs.ravel())
+            involved = distinct_indices(pairs.ravel())
             docs = leaders[involved]
             vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, docs[rows]), facts[involved], config.runtime.parallelism())
             local = index_in(involved, pairs)
@@ -315,7 +315,7 @@ def build_reports(
         containment = np.where(is_canonical, 1.0, window.previous("containment", np.nan))
         paraphrase = np.where(is_canonical, 1.0, window.previous("paraphrase_score", np.nan))
         todo = np.flatnonzero(~is_canonical & ~kept)
-        involved = distinct(np.concatenate([todo, canon[todo]]))
+        involved = distinct_indices(np.concatenate([todo, canon[todo]]))
         for block in _blocks(todo):
             sketches = window.sketches(distinct(np.concatenate([block, canon[block]])))
             for i in block.tolist():
