@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -32,28 +31,10 @@ NAME_INSIDE_SENTENCE = re.compile(r"[A-Z](?<=[^.!?:\s\"'(\[] [A-Z])(?:[\w'-]*\w)
 _THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
 
 
-def _number_counts(found: list[str]) -> Counter[str]:
-    """Each number's count, from ``NUMBER``'s matches; "1,500" and "1500" are
-    one number, "14.3" keeps its point (a match always ends with a digit:
-    nothing to strip)."""
-    counts = Counter(found)
-    for raw in [raw for raw in counts if "," in raw and _THOUSANDS.fullmatch(raw)]:
-        counts[raw.replace(",", "")] += counts.pop(raw)
-    return counts
-
-
 def _folded_names(found: list[str]) -> list[str]:
     """``NAME_INSIDE_SENTENCE``'s matches case-folded, without a possessive
     "'s" (one call for them all, not one per name)."""
     return ("\n".join(found) + "\n").casefold().replace("'s\n", "\n").split("\n")[:-1] if found else []
-
-
-def _name_counts(names: list[str]) -> Counter[str]:
-    """Each name's count, from ``_folded_names``; a letter or a stopword is no name."""
-    counts = Counter(names)
-    for key in [key for key in counts if len(key) <= 1 or key in ENGLISH_STOP_WORDS]:
-        del counts[key]
-    return counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,36 +73,65 @@ def extract_facts(text: str, salient_terms: int) -> FactTerms:
     they stand inside sentences. The salient terms rank names and numbers by
     count times ``rarity``, so "Droege" and "14.3" outrank "CEO" and "2025".
     """
-    return _fact_terms(NUMBER.findall(text), _folded_names(NAME_INSIDE_SENTENCE.findall(text)), salient_terms)
+    return chunk_facts([text], salient_terms)[0]
 
 
 def chunk_facts(texts: list[str], salient_terms: int) -> list[FactTerms]:
-    """``extract_facts`` of every text. The matches in ASCII texts are found
-    for the whole chunk at once with byte masks (``ascii_name_spans``,
-    ``ascii_number_spans``), not by a regex scan of each text."""
-    plain = [i for i, text in enumerate(texts) if text.isascii()]
-    facts: list[FactTerms | None] = [None] * len(texts)
-    data = np.frombuffer("\n".join(texts[i] for i in plain).encode("ascii"), dtype=np.uint8)  # "\n" ends every match
-    text_starts = np.cumsum([0] + [len(texts[i]) + 1 for i in plain])
-    found = []
-    for starts, lengths in (ascii_number_spans(data), ascii_name_spans(data)):
-        matches = _span_texts(data, starts, lengths)
-        found.append((matches, np.searchsorted(starts, text_starts).tolist()))
-    (numbers, number_at), (raw_names, name_at) = found
-    names = _folded_names(raw_names)
-    for k, i in enumerate(plain):
-        facts[i] = _fact_terms(numbers[number_at[k] : number_at[k + 1]], names[name_at[k] : name_at[k + 1]], salient_terms)
-    for i, text in enumerate(texts):
-        if facts[i] is None:
-            facts[i] = extract_facts(text, salient_terms)
-    return facts  # type: ignore[return-value]
+    """``extract_facts`` of every text, for the whole chunk at once: the
+    matches in ASCII texts are found with byte masks (``ascii_name_spans``,
+    ``ascii_number_spans``; other texts are scanned with the regexes), then
+    counted and ranked together (``_fact_terms``)."""
+    plain = np.array([i for i, text in enumerate(texts) if text.isascii()], dtype=np.int64)
+    data = np.frombuffer("\n".join(texts[i] for i in plain.tolist()).encode("ascii"), dtype=np.uint8)  # "\n" ends every match
+    text_starts = np.cumsum([0] + [len(texts[i]) + 1 for i in plain.tolist()])
+    found: list[tuple[list[str], list[np.ndarray]]] = []
+    for pattern, (starts, lengths) in ((NUMBER, ascii_number_spans(data)), (NAME_INSIDE_SENTENCE, ascii_name_spans(data))):
+        matches, docs = _span_texts(data, starts, lengths), [plain[np.searchsorted(text_starts, starts, side="right") - 1]]
+        for i in np.setdiff1d(np.arange(len(texts)), plain).tolist():
+            more = pattern.findall(texts[i])
+            matches += more
+            docs.append(np.full(len(more), i, dtype=np.int64))
+        found.append((matches, docs))
+    (numbers, number_docs), (names, name_docs) = found
+    return _fact_terms(numbers, np.concatenate(number_docs), _folded_names(names), np.concatenate(name_docs), len(texts), salient_terms)
 
 
-def _fact_terms(found_numbers: list[str], folded_names: list[str], salient_terms: int) -> FactTerms:
-    numbers, names = _number_counts(found_numbers), _name_counts(folded_names)
-    weighted = [(term, count * rarity(term)) for counts in (names, numbers) for term, count in counts.items()]
-    ranked = sorted(weighted, key=lambda kv: (-kv[1], kv[0]))
-    return FactTerms(numbers=sorted(numbers), names=sorted(names), salient=[term for term, _ in ranked[:salient_terms]])
+def _fact_terms(numbers: list[str], number_docs: np.ndarray, names: list[str], name_docs: np.ndarray, n: int, salient_terms: int) -> list[FactTerms]:
+    """The ``FactTerms`` of ``n`` documents from their ``NUMBER`` matches and
+    ``_folded_names`` (each with its document's index).
+
+    "1,500" and "1500" are one number; a letter or a stopword is no name.
+    Each term gets an id in the order of its text, so that one sort of
+    (document, weight, id) ranks every document's terms as sorting them by
+    weight, then text, would; the rules run once per distinct term."""
+    plain_number = {raw: raw.replace(",", "") if "," in raw and _THOUSANDS.fullmatch(raw) else raw for raw in set(numbers)}
+    is_name = {name: len(name) > 1 and name not in ENGLISH_STOP_WORDS for name in set(names)}
+    kept = np.fromiter(map(is_name.__getitem__, names), dtype=bool, count=len(names))
+    terms = [plain_number[raw] for raw in numbers] + [name for name, keep in zip(names, kept.tolist()) if keep]
+    vocabulary = sorted(set(terms))  # a number opens with a digit, a name with a letter: none is both
+    position = {term: k for k, term in enumerate(vocabulary)}
+    ids = np.fromiter(map(position.__getitem__, terms), dtype=np.int64, count=len(terms))
+    docs = np.concatenate([number_docs, name_docs[kept]]).astype(np.int64)
+    keys, counts = np.unique(docs * max(len(vocabulary), 1) + ids, return_counts=True)  # by document, then text
+    doc, term = keys // max(len(vocabulary), 1), keys % max(len(vocabulary), 1)
+    is_number = np.zeros(len(vocabulary), dtype=bool)
+    is_number[ids[: len(numbers)]] = True
+    weight = counts * np.array([rarity(t) for t in vocabulary], dtype=np.float64)[term]
+    order = np.lexsort((term, -weight, doc))
+    starts = np.searchsorted(doc, np.arange(n + 1))
+    salient = order[np.arange(len(order)) - starts[doc[order]] < salient_terms]
+
+    def per_document(rows: np.ndarray) -> list[list[str]]:
+        texts = [vocabulary[k] for k in term[rows].tolist()]
+        bounds = np.searchsorted(doc[rows], np.arange(n + 1)).tolist()
+        return [texts[bounds[i] : bounds[i + 1]] for i in range(n)]
+
+    number_rows = np.flatnonzero(is_number[term])
+    name_rows = np.flatnonzero(~is_number[term])
+    return [
+        FactTerms(numbers=a, names=b, salient=c)
+        for a, b, c in zip(per_document(number_rows), per_document(name_rows), per_document(salient))
+    ]
 
 
 def _byte_mask(characters: bytes) -> np.ndarray:
