@@ -92,14 +92,41 @@ def _normalise_and_spill(items: list[tuple[str, str]], config: NormaliseConfig, 
     return Path(spill.name), [boilerplate.short_line_keys(text) for text in texts]
 
 
-def _clean_and_sketch(spills: list[Path], config: Config, recurring: frozenset[int]) -> Segment:
-    """Worker: the normalised texts of spill files, boilerplate stripped, then sketched (the files are removed)."""
+@dataclass(frozen=True)
+class SpillPart:
+    """Part ``part`` of ``parts`` (of the documents, in order) of a spill file."""
+
+    path: Path
+    part: int
+    parts: int
+
+
+def _spill_parts(spills: list[tuple[Path, int]], workers: int) -> list[SpillPart]:
+    """The sketch pass's tasks, from each spill file and its number of
+    documents: each file whole, or cut in parts of at least ``_MIN_PART_DOCS``
+    when there are few files, so that every worker has about as much to do (a
+    feed of five chunks would keep one of two workers idle for a fifth of the pass)."""
+    wanted = -(-_PARTS_PER_WORKER * workers // len(spills)) if spills else 1
+    tasks = []
+    for path, documents in spills:
+        parts = max(1, min(wanted, documents // _MIN_PART_DOCS))
+        tasks += [SpillPart(path, part, parts) for part in range(parts)]
+    return tasks
+
+
+_PARTS_PER_WORKER = 8
+_MIN_PART_DOCS = 250
+
+
+def _clean_and_sketch(tasks: list[SpillPart], config: Config, recurring: frozenset[int]) -> Segment:
+    """Worker: the normalised texts of some spill parts, boilerplate stripped, then sketched."""
     boilerplate = Boilerplate(config.normalise, recurring)
     cleaned = []
-    for spill in spills:
-        with spill.open("rb") as file:
-            cleaned += [boilerplate.strip(text) for text in pickle.load(file)]
-        spill.unlink()
+    for task in tasks:
+        with task.path.open("rb") as file:
+            texts = pickle.load(file)
+        part = texts[task.part * len(texts) // task.parts : (task.part + 1) * len(texts) // task.parts]
+        cleaned += [boilerplate.strip(text) for text in part]
     return Segment.of(sketch_texts(cleaned, config), cleaned)
 
 
@@ -140,7 +167,7 @@ def prepare(
         spills = []
         with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
             for spill, keys_of in iter_chunks(partial(_normalise_and_spill, config=config.normalise, spill_dir=Path(spill_dir)), reading(), size, processes, advance):
-                spills.append(spill)
+                spills.append((spill, len(keys_of)))
                 for keys in keys_of:
                     line_counts.update(keys)
             fields = _with_unique_ids(pl.concat([*read, article_fields(pending)]), taken_ids)
@@ -149,10 +176,13 @@ def prepare(
         with timings.stage("sketch"), progress.task("sketch", fields.height) as advance:
             writer = SegmentWriter(segments, run, durable)
             words = [np.empty(0, dtype=np.int64)]
-            for part in iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), spills, 1, processes):  # a spill file a chunk
+            tasks = _spill_parts(spills, processes)
+            for task, part in zip(tasks, iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), tasks, 1, processes)):
                 writer.append(part)
                 words.append(part.sketches.words)
                 advance(len(part))
+                if task.part == task.parts - 1:  # its last part is sketched: the disk space goes back
+                    task.path.unlink()
             if not writer.documents:  # so that the segment has every array, if empty
                 writer.append(_clean_and_sketch([], config, recurring))
             name = writer.close()

@@ -154,3 +154,13 @@ def test_same_input_same_clusters_and_canonicals(variants_run: tuple[pl.DataFram
     assert again.equals(documents)  # scores too, whatever the chunks and workers
     canonicals = pl.read_parquet(out / "clusters.parquet").select("cluster_id", "canonical_doc_id")
     assert pl.read_parquet(tmp_path / "out" / "clusters.parquet").select("cluster_id", "canonical_doc_id").equals(canonicals)
+
+
+def test_the_sketch_pass_cuts_few_spilled_chunks_into_parts_for_every_worker() -> None:
+    from dedup.pipeline import _spill_parts
+
+    five = [(Path(f"chunk{k}"), 2000) for k in range(5)]
+    assert [(t.path.name, t.part, t.parts) for t in _spill_parts(five, 2)][:5] == [("chunk0", p, 4) for p in range(4)] + [("chunk1", 0, 4)]
+    assert len(_spill_parts(five, 2)) == 20
+    assert [(t.part, t.parts) for t in _spill_parts([(Path("tiny"), 5)], 2)] == [(0, 1)]  # too few documents to share out
+    assert {t.parts for t in _spill_parts([(Path(f"c{k}"), 2000) for k in range(50)], 2)} == {1}
