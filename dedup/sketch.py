@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from dedup.arrays import Ragged, distinct, is_all_rows
+from dedup.arrays import Ragged, distinct_of_sorted, is_all_rows
 from dedup.config import Config
 from dedup.facts import Facts, chunk_facts
 from dedup.minhash import MinHasher
@@ -173,7 +173,8 @@ def _chunk_shingles(hashes: np.ndarray, offsets: np.ndarray, doc_of_token: np.nd
     values = shingle_values(hashes, k)
     doc = doc_of_token[: len(values)]
     whole = doc == doc_of_token[k - 1 : k - 1 + len(values)]  # the shingle's words are all of one document
-    unique, long_offsets = _split_keys(distinct(_keys(doc[whole], values[whole])), n)
+    # the keys come grouped by document: numpy's stable sort, which merges what is in order already, takes half the time of its default
+    unique, long_offsets = _split_keys(distinct_of_sorted(np.sort(_keys(doc[whole], values[whole]), kind="stable")), n)
     if not rows:
         return Ragged(unique.astype(np.uint32), long_offsets)
     return Ragged.of([rows[i] if i in rows else unique[long_offsets[i] : long_offsets[i + 1]] for i in range(n)], np.uint32)
