@@ -30,14 +30,21 @@ def normalise_text(text: str) -> str:
     newline between non-empty lines."""
     if not text.isascii():  # every mapped character is non-ASCII, and NFKC leaves ASCII alone
         text = unicodedata.normalize("NFKC", text).translate(_CHAR_MAP)
-    lines = (_one_space(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # most texts are ASCII without control characters: then every line is printable, known without asking each
+    printable = text.isascii() and len(text.encode("ascii").translate(None, _ASCII_CONTROLS)) == len(text)
+    lines = (_one_space(line, printable) for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
-def _one_space(line: str) -> str:
+_ASCII_CONTROLS = bytes(c for c in range(32) if c != ord("\n")) + b"\x7f"
+
+
+def _one_space(line: str, printable: bool) -> str:
     """``" ".join(line.split())``, without splitting a line that is so already:
-    every whitespace character but the ASCII space is unprintable."""
-    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+    every whitespace character but the ASCII space is unprintable (``printable``:
+    the line is known to be)."""
+    if (printable or line.isprintable()) and "  " not in line and line[:1] != " " and line[-1:] != " ":
         return line
     return " ".join(line.split())
 
