@@ -90,7 +90,11 @@ class Ragged:
         """(positions in ``values`` of the given rows' elements, in row order; their offsets)."""
         starts, ends = self.offsets[rows], self.offsets[np.asarray(rows) + 1]
         lengths = (ends - starts).astype(np.int64)
-        return np.repeat(starts, lengths) + ragged_arange(lengths), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        # output position k of a row that begins at offsets[r] holds values[starts[r] + k - offsets[r]]: one repeat, not two
+        where = np.repeat(starts.astype(np.int64) - offsets[:-1], lengths)
+        where += np.arange(len(where))
+        return where, offsets
 
     def take(self, rows: np.ndarray) -> Ragged:
         """The given rows, in that order."""

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.arrays import distinct_indices
+from dedup.arrays import Ragged, distinct_indices
 
 
 @settings(max_examples=200, deadline=None)
@@ -15,3 +15,12 @@ def test_distinct_indices_are_the_sorted_distinct_values(values: list[int], dtyp
     indices = np.array(values, dtype=dtype)
     found = distinct_indices(indices)
     assert found.dtype == np.int64 and found.tolist() == sorted(set(values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 99), max_size=6), min_size=1, max_size=12), st.data())
+def test_ragged_take_gathers_the_rows_in_the_order_asked(rows: list[list[int]], data: st.DataObject) -> None:
+    ragged = Ragged.of([np.array(row, dtype=np.int64) for row in rows], np.int64)
+    asked = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=20))
+    taken = ragged.take(np.array(asked, dtype=np.int64))
+    assert [taken.row(k).tolist() for k in range(len(asked))] == [rows[i] for i in asked]
