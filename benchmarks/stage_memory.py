@@ -4,9 +4,11 @@ Prints, after each stage, its seconds, the process's peak resident memory so
 far (``VmHWM``), its current one (``VmRSS``) and how much of that is anonymous
 memory (``RssAnon``) and pages of mapped files (``RssFile``: the segments'
 sketches and texts), from /proc/self/status; then the wall time. Reports go to
-a temporary directory.
+a temporary directory. With ``--dots``, also each batch of sparse dot products
+the paraphrase and canonical stages compute (fact or word cosines): how many
+pairs, the vectors' rows and terms a row, and its seconds.
 
-    python benchmarks/stage_memory.py FEED_DIR
+    python benchmarks/stage_memory.py FEED_DIR [--dots]
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import dedup.paraphrase as paraphrase
 import dedup.pipeline as pipeline
 from dedup.config import load_config
 from dedup.progress import SILENT
@@ -31,8 +35,20 @@ def memory() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("feed", type=Path)
+    parser.add_argument("--dots", action="store_true", help="print each batch of paraphrase dot products")
     args = parser.parse_args()
     timed = pipeline.Timings.stage
+    if args.dots:
+        dots = paraphrase._blocked_dots
+
+        def counted(vectors: Any, pairs: Any, threads: int) -> Any:
+            start = time.perf_counter()
+            found = dots(vectors, pairs, threads)
+            rows = vectors.shape[0]
+            print(f"  dots: {len(pairs):>11,d} pairs of {rows:>9,d} vectors, {vectors.nnz / max(rows, 1):6.1f} terms a row, {time.perf_counter() - start:6.2f} s", flush=True)
+            return found
+
+        paraphrase._blocked_dots = counted
 
     @contextmanager
     def stage(self: pipeline.Timings, name: str) -> Iterator[None]:
