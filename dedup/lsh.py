@@ -40,7 +40,7 @@ def _optimal_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """The ``(bands, rows)`` with ``bands * rows <= num_perm`` minimising the
     false-positive plus false-negative mass (the first, by bands then rows, on a tie)."""
     bands, rows = np.array([(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)], dtype=np.float64).T
-    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)  # exact up to degree num_perm + 1
+    nodes, weights = np.polynomial.legendre.leggauss(num_perm // 2 + 1)  # exact for polynomials of degree up to num_perm
 
     def integral(probability: Callable[[np.ndarray], np.ndarray], low: float, high: float) -> np.ndarray:
         s = (high - low) / 2 * nodes + (high + low) / 2
