@@ -81,13 +81,17 @@ class Window:
     def array(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
         """A per-document ``PackedSketches`` array (``words``, ``signatures``, ...) of ``rows`` (default all)."""
         rows = np.arange(len(self)) if rows is None else rows
-        first = getattr(self.segments[0].sketches, name)
-        out = np.empty((len(rows), *first.shape[1:]), dtype=first.dtype)
+        return self._gather(rows, lambda segment, at: getattr(segment.sketches, name)[at])
+
+    def _gather(self, rows: np.ndarray, read: Callable[[Segment, np.ndarray], np.ndarray]) -> np.ndarray:
+        """``read(segment, its rows)`` of each of ``rows``, segment by segment, in the order of ``rows``."""
+        empty = read(self.segments[0], np.empty(0, dtype=np.int64))  # the dtype and a row's shape
+        out = np.empty((len(rows), *empty.shape[1:]), dtype=empty.dtype)
         source, row = self.source[rows], self.row[rows]
         for k, segment in enumerate(self.segments):
             mine = source == k
             if mine.any():
-                out[mine] = getattr(segment.sketches, name)[row[mine]]
+                out[mine] = read(segment, row[mine])
                 segment.release_pages()
         return out
 
@@ -106,13 +110,12 @@ class Window:
 
     def term_lengths(self, name: str, rows: np.ndarray) -> np.ndarray:
         """How many ``word_terms`` or ``fact_terms`` each of ``rows`` has (read from the offsets alone)."""
-        out = np.empty(len(rows), dtype=np.int64)
-        source, row = self.source[rows], self.row[rows]
-        for k, segment in enumerate(self.segments):
-            mine = source == k
+
+        def lengths(segment: Segment, at: np.ndarray) -> np.ndarray:
             offsets = getattr(segment.sketches, name).columns.offsets
-            out[mine] = offsets[row[mine] + 1] - offsets[row[mine]]
-        return out
+            return (offsets[at + 1] - offsets[at]).astype(np.int64)
+
+        return self._gather(rows, lengths)
 
     def term_counts(self, name: str, rows: np.ndarray) -> TermCounts:
         """``word_terms`` or ``fact_terms`` counts of ``rows``, for IDF (read
