@@ -84,10 +84,11 @@ def chunk_facts(texts: list[str], salient_terms: int) -> list[FactTerms]:
     plain = np.array([i for i, text in enumerate(texts) if text.isascii()], dtype=np.int64)
     data = np.frombuffer("\n".join(texts[i] for i in plain.tolist()).encode("ascii"), dtype=np.uint8)  # "\n" ends every match
     text_starts = np.cumsum([0] + [len(texts[i]) + 1 for i in plain.tolist()])
+    others = np.setdiff1d(np.arange(len(texts)), plain).tolist()
     found: list[tuple[list[str], list[np.ndarray]]] = []
     for pattern, (starts, lengths) in ((NUMBER, ascii_number_spans(data)), (NAME_INSIDE_SENTENCE, ascii_name_spans(data))):
         matches, docs = _span_texts(data, starts, lengths), [plain[np.searchsorted(text_starts, starts, side="right") - 1]]
-        for i in np.setdiff1d(np.arange(len(texts)), plain).tolist():
+        for i in others:
             more = pattern.findall(texts[i])
             matches += more
             docs.append(np.full(len(more), i, dtype=np.int64))
@@ -112,8 +113,9 @@ def _fact_terms(numbers: list[str], number_docs: np.ndarray, names: list[str], n
     position = {term: k for k, term in enumerate(vocabulary)}
     ids = np.fromiter(map(position.__getitem__, terms), dtype=np.int64, count=len(terms))
     docs = np.concatenate([number_docs, name_docs[kept]]).astype(np.int64)
-    keys, counts = np.unique(docs * max(len(vocabulary), 1) + ids, return_counts=True)  # by document, then text
-    doc, term = keys // max(len(vocabulary), 1), keys % max(len(vocabulary), 1)
+    size = max(len(vocabulary), 1)
+    keys, counts = np.unique(docs * size + ids, return_counts=True)  # by document, then text
+    doc, term = keys // size, keys % size
     is_number = np.zeros(len(vocabulary), dtype=bool)
     is_number[ids[: len(numbers)]] = True
     weight = counts * np.array([rarity(t) for t in vocabulary], dtype=np.float64)[term]
