@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from corpus import clusters_of, run, wikiref, write_jsonl
@@ -17,7 +18,9 @@ from filelock import FileLock
 from typer.testing import CliRunner
 
 from dedup.cli import EXIT_LOCKED, EXIT_USAGE, app
-from dedup.config import load_config
+from dedup.config import Config, load_config
+from dedup.segments import Segment, open_segment, write_segment
+from dedup.sketch import sketch_texts
 from dedup.state import load_state
 
 ARTICLES = sorted(wikiref().items())
@@ -89,12 +92,20 @@ def test_a_story_keeps_its_id_and_reports_a_new_canonical(tmp_path: Path) -> Non
 
 def test_a_changed_file_is_read_again_and_replaces_its_documents(tmp_path: Path) -> None:
     (_, a), (_, b) = ARTICLES[0], ARTICLES[1]
-    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "x", "text": a}, {"id": "y", "text": b}])
+    path = tmp_path / "feed" / "001.jsonl"
+    write_jsonl(path, [{"id": "x", "text": a}, {"id": "y", "text": b}])
     run(tmp_path / "feed", tmp_path / "out", state_dir=tmp_path / "state")
-    time.sleep(0.01)
-    write_jsonl(tmp_path / "feed" / "001.jsonl", [{"id": "x", "text": a}])
+    written = path.stat()
+    write_jsonl(path, [{"id": "x", "text": a}, {"id": "z", "text": b}])  # the same size: only the mtime tells
+    os.utime(path, ns=(written.st_atime_ns, written.st_mtime_ns + 1_000_000_000))
+    assert path.stat().st_size == written.st_size
     again = run(tmp_path / "feed", tmp_path / "out", state_dir=tmp_path / "state")
-    assert sorted(again["doc_id"].to_list()) == ["x"]
+    assert sorted(again["doc_id"].to_list()) == ["x", "z"]
+    assert sorted(load_state(tmp_path / "state").documents["doc_id"].to_list()) == ["x", "z"]
+    write_jsonl(path, [{"id": "x", "text": a}])
+    os.utime(path, ns=(written.st_atime_ns, written.st_mtime_ns + 2_000_000_000))
+    shrunk = run(tmp_path / "feed", tmp_path / "out", state_dir=tmp_path / "state")
+    assert shrunk["doc_id"].to_list() == ["x"]
     assert load_state(tmp_path / "state").documents["doc_id"].to_list() == ["x"]
 
 
@@ -142,59 +153,88 @@ def test_a_second_run_on_a_locked_state_exits_at_once(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "documents.parquet").exists()
 
 
-def _big_feed(feed: Path) -> None:
-    """About 900 documents: long enough that a run takes a few seconds."""
-    records = [{"id": f"{i}/{n}", "text": t} for n in range(4) for i, t in ARTICLES]
-    write_jsonl(feed / "001.jsonl", records)
+# A real `dedup run` in a child process, stopped at a point the test names
+# rather than after some time: just before the rename that switches in the
+# snapshot behind DEDUP_TEST_STOP_AT (a `current` link), it kills itself
+# (SIGKILL) or, for "pause", says "paused" on stdout and waits for a line on stdin.
+_STOPPING_RUN = """
+import os, signal, sys
+from dedup.cli import app
+
+action, target, replace = os.environ["DEDUP_TEST_STOP"], os.path.abspath(os.environ["DEDUP_TEST_STOP_AT"]), os.replace
+
+def stopping_replace(src, dst, **kwargs):
+    if os.path.abspath(dst) == target:
+        if action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        print("paused", flush=True)
+        sys.stdin.readline()
+    return replace(src, dst, **kwargs)
+
+os.replace = stopping_replace
+app(sys.argv[1:], prog_name="dedup")
+"""
 
 
-def _cli(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dedup", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _stopping_run(action: str, link: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "DEDUP_TEST_STOP": action, "DEDUP_TEST_STOP_AT": str(link)}
+    return subprocess.Popen([sys.executable, "-c", _STOPPING_RUN, *args], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _small_feed(feed: Path) -> None:
+    write_jsonl(feed / "001.jsonl", [{"id": f"{doc_id}/{n}", "text": text} for doc_id, text in ARTICLES[:6] for n in range(2)])
 
 
 def test_two_runs_at_once_on_one_state_only_one_proceeds(tmp_path: Path) -> None:
-    _big_feed(tmp_path / "feed")
-    args = ("run", str(tmp_path / "feed"), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "state"), "--workers", "1")
-    first, second = _cli(*args), _cli(*args)
-    codes = sorted([first.wait(timeout=300), second.wait(timeout=300)])
-    assert codes == [0, EXIT_LOCKED]
-    loser = first if first.returncode else second
-    assert "another dedup run holds the lock" in loser.stderr.read()
+    feed, out, state = tmp_path / "feed", tmp_path / "out", tmp_path / "state"
+    _small_feed(feed)
+    args = ("run", str(feed), "--out", str(out), "--state", str(state), "--workers", "1")
+    first = _stopping_run("pause", out / "current", *args)
+    said = first.stdout.readline()
+    assert said == "paused\n", first.communicate()[1]  # the first run, in its lock, is about to publish its reports
+    second = CliRunner().invoke(app, list(args))
+    assert second.exit_code == EXIT_LOCKED
+    assert "another dedup run holds the lock" in second.output
+    _, stderr = first.communicate("go\n", timeout=300)
+    assert first.returncode == 0, stderr
+    assert json.loads((out / "run.json").read_text())["run"] == 1  # the second run did not count as one
+    assert load_state(state).documents.height == 12
 
 
-def _read_whole(out: Path, state: Path) -> tuple[pl.DataFrame, int]:
+def _read_whole(out: Path, state: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     documents = pl.read_parquet(out / "documents.parquet")
     for name in ("clusters", "variants", "rejected"):
         pl.read_parquet(out / f"{name}.parquet")
     json.loads((out / "run.json").read_text())
-    return documents, load_state(state).documents.height
+    return documents, load_state(state).documents  # load_state checks every file's checksum
 
 
-@pytest.mark.parametrize("kill_when", ["report_snapshot_appears", "state_snapshot_appears"])
-def test_a_run_killed_while_writing_leaves_the_previous_report_and_state_whole(tmp_path: Path, kill_when: str) -> None:
+@pytest.mark.parametrize("killed_before", ["reports", "state"])
+def test_a_run_killed_while_writing_leaves_the_previous_report_and_state_whole(tmp_path: Path, killed_before: str) -> None:
     feed, out, state = tmp_path / "feed", tmp_path / "out", tmp_path / "state"
-    _big_feed(feed)
-    args = ("run", str(feed), "--out", str(out), "--state", str(state), "--workers", "1")
-    assert _cli(*args).wait(timeout=300) == 0
+    _small_feed(feed)
+    run(feed, out, state_dir=state)
     before, state_before = _read_whole(out, state)
     write_jsonl(feed / "002.jsonl", [{"id": "late", "text": ARTICLES[0][1]}])
-    watched = (out if kill_when == "report_snapshot_appears" else state) / ".snapshots"
-    existing = set(os.listdir(watched))
-    victim = _cli(*args)
-    deadline = time.monotonic() + 300
-    while set(os.listdir(watched)) == existing and victim.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.001)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    assert victim.returncode == -signal.SIGKILL, "the run finished before it could be killed"
-    after, state_after = _read_whole(out, state)  # both read back whole
-    if kill_when == "report_snapshot_appears":
-        assert after.equals(before) and state_after == state_before
-    assert _cli(*args).wait(timeout=300) == 0  # the next run recovers
+    root = out if killed_before == "reports" else state
+    args = ("run", str(feed), "--out", str(out), "--state", str(state), "--workers", "1")
+    victim = _stopping_run("kill", root / "current", *args)
+    _, stderr = victim.communicate(timeout=300)
+    assert victim.returncode == -signal.SIGKILL, stderr
+    assert len(os.listdir(root / ".snapshots")) == 2  # its snapshot was written whole, but never switched in
+    after, state_after = _read_whole(out, state)
+    assert state_after.equals(state_before)
+    if killed_before == "reports":
+        assert after.equals(before)
+    else:  # the reports had been switched in already
+        assert after.height == before.height + 1
+    run(feed, out, state_dir=state)  # the next run recovers
     recovered, state_recovered = _read_whole(out, state)
-    assert recovered.height == before.height + 1 == state_recovered
+    assert recovered.height == before.height + 1 == state_recovered.height
     assert clusters_of(recovered)["late"] == clusters_of(recovered)[f"{ARTICLES[0][0]}/0"]
-    assert sorted(os.listdir(out / ".snapshots")) == [os.path.basename(os.readlink(out / "current"))]
+    for directory in (out, state):  # the killed run's snapshot, and its segment, are gone
+        assert os.listdir(directory / ".snapshots") == [os.path.basename(os.readlink(directory / "current"))]
+    assert sorted(os.listdir(state / "segments")) == sorted(state_recovered["segment"].unique().to_list())
 
 
 def test_segments_are_appended_kept_while_live_and_deleted_once_expired(tmp_path: Path) -> None:
@@ -216,24 +256,34 @@ def test_segments_are_appended_kept_while_live_and_deleted_once_expired(tmp_path
     assert load_state(state).documents["segment"].unique().to_list() == os.listdir(state / "segments")
 
 
-def _mapped_file_kb() -> int:
-    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("RssFile:"))
-
-
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+@pytest.mark.skipif(not hasattr(mmap, "MADV_DONTNEED"), reason="release_pages needs madvise(MADV_DONTNEED)")
 def test_a_segments_read_pages_are_released_and_read_again_unchanged(tmp_path: Path) -> None:
-    import numpy as np
-
-    from dedup.config import Config
-    from dedup.segments import Segment, open_segment, write_segment
-    from dedup.sketch import sketch_texts
-
-    texts = [" ".join(f"word{i}x{k}" for k in range(1200)) for i in range(1000)]  # ~14 MB of texts
-    name = write_segment(tmp_path, Segment.of(sketch_texts(texts, Config()), texts), run=1)
+    texts = [" ".join(f"word{i}x{k}" for k in range(300)) for i in range(40)]
+    written = Segment.of(sketch_texts(texts, Config()), texts)
+    name = write_segment(tmp_path, written, run=1)
     segment = open_segment(tmp_path, name)
-    before = _mapped_file_kb()
-    total = int(np.asarray(segment.texts.values, dtype=np.int64).sum())  # reads every page
-    assert _mapped_file_kb() - before > 10_000
+    files = sorted(size for p in (tmp_path / "segments" / name).glob("*.bin") if (size := p.stat().st_size))
+    assert sorted(len(m) for m in segment.mappings) == files  # every non-empty file is mapped, whole
+
+    def arrays(s: Segment) -> dict[str, np.ndarray]:
+        return s.sketches.arrays() | {"texts.values": s.texts.values, "texts.offsets": s.texts.offsets}
+
+    def equal_to_written() -> bool:  # reads every mapped page
+        return all(np.array_equal(array, arrays(written)[key]) for key, array in arrays(segment).items())
+
+    assert equal_to_written()
+    advised: list[tuple[int, tuple]] = []
+
+    class Recording:  # an mmap's madvise cannot be patched; this passes each call on
+        def __init__(self, mapping: mmap.mmap) -> None:
+            self.mapping = mapping
+
+        def madvise(self, *args: int) -> None:
+            advised.append((len(self.mapping), args))
+            self.mapping.madvise(*args)
+
+    mappings = segment.mappings
+    segment.mappings = tuple(Recording(m) for m in mappings)
     segment.release_pages()
-    assert _mapped_file_kb() - before < 2_000
-    assert int(np.asarray(segment.texts.values, dtype=np.int64).sum()) == total  # read back from the page cache
+    assert advised == [(len(m), (mmap.MADV_DONTNEED,)) for m in mappings]  # each mapping dropped whole (no start, no length)
+    assert equal_to_written()  # mapped again from the file: the same bytes, not zeros
