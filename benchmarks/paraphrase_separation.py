@@ -26,6 +26,7 @@ from dedup.ingest import list_feed_files
 from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets
 from dedup.pipeline import Timings, prepare
 from dedup.progress import SILENT
+from dedup.state import utc_now
 from dedup.terms import TermCounts, Terms
 
 REPO = Path(__file__).parent.parent
@@ -40,7 +41,7 @@ def main() -> None:
         feed = Path(tmp)
         shutil.copytree(REPO / "seeds", feed / "seeds")
         shutil.copytree(args.wikiref, feed / "wiki", ignore=shutil.ignore_patterns("README*"))
-        documents, prepared, _ = prepare(list_feed_files(feed), feed, set(), Counter(), config, SILENT, Timings(), feed / ".segments", 1, None, durable=False)
+        documents, prepared, _ = prepare(list_feed_files(feed), feed, set(), Counter(), config, SILENT, Timings(), feed / ".segments", 1, utc_now(), durable=False)
         sketches = prepared.segment.sketches.take(prepared.rows)
     ids = documents["doc_id"].to_list()
     is_seed = np.array([i.startswith("seeds/") for i in ids])

@@ -25,6 +25,17 @@ class IngestConfig(_Section):
     max_file_bytes: int = Field(
         200_000_000, gt=0, description="Whole-file formats (.json, .html, .xml, .txt) larger than this are rejected; JSONL is streamed at any size."
     )
+    max_decompressed_bytes: int = Field(
+        10_000_000_000,
+        gt=0,
+        description="A gzip-compressed file is decompressed this far at most (gzip bombs): a whole-file format beyond it is rejected, a JSONL file's later lines are.",
+    )
+    max_lines: int = Field(
+        10_000_000, gt=0, description="A JSONL file's records after this line are rejected unread (one rejection); the earlier ones are kept."
+    )
+    max_html_bytes: int = Field(
+        5_000_000, gt=0, description="HTML files larger than this are rejected unread: extracting the text takes seconds a megabyte."
+    )
     min_text_chars: int = Field(1, ge=1, description="Records with less text than this are rejected as empty.")
 
 

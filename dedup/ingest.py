@@ -13,7 +13,12 @@ Formats, chosen by extension (a trailing ``.gz`` is decompressed first):
 the link) when present, else the path relative to the feed directory, with
 ``#N`` for the N-th record of a multi-record file (N is the line number in JSONL).
 Nothing is dropped silently: each unreadable file, unknown extension or bad
-record yields a Rejection naming the path, the record and the reason.
+record yields a Rejection naming the path, the record and the reason; one bad
+record never takes its neighbours down.
+
+Every string that leaves ingest is valid Unicode: lone surrogates (JSON's
+``"\\ud800"`` escapes, which UTF-8, hence Parquet and JSON, cannot hold) become
+U+FFFD, and a path's undecodable bytes are shown as ``\\xff`` (``display_path``).
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ import gzip
 import io
 import json
 import os
+import re
+import stat
+import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +56,15 @@ FIELD_NAMES: dict[str, tuple[str, ...]] = {  # lower-case: a record's field name
 }
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 WHOLE_FILE_SUFFIXES = {".json", ".txt", ".md", ".html", ".htm", ".xml", ".rss", ".atom"}
+EARLIEST_DATE = datetime(1900, 1, 1, tzinfo=timezone.utc)
+"""Dates before this are not a news item's: flagged ``unparsed_date``, stored as null."""
+FUTURE_SLACK = timedelta(days=1)
+"""Dates more than this after the run's clock are flagged and stored as null too
+(a day covers time zones and clocks a little fast)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BLANKS = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.strip() strips; match() runs 3x faster than searching for the rest
+_BLOCK = 1 << 20  # JSONL is read this many bytes at a time
 
 
 def format_suffix(path: Path) -> str:
@@ -61,30 +78,46 @@ def format_suffix(path: Path) -> str:
 def list_feed_files(feed_dir: Path) -> list[Path]:
     """Every file under ``feed_dir``, recursively, in a stable (sorted) order.
 
-    Directory symlinks are not followed (no loops); file symlinks are, and a
-    broken one is listed so that it is rejected rather than ignored. Hidden
-    entries (``.name``) are skipped: they are tool state, not feed items.
+    Directory symlinks are not followed (no loops) but listed, so that they
+    are rejected rather than ignored; file symlinks are followed, and a broken
+    one is listed to be rejected too. Hidden entries (``.name``) are skipped:
+    they are tool state, not feed items.
     """
     found: list[Path] = []
-    for root, dirs, files in os.walk(feed_dir):
+    for root, dirs, files in os.walk(feed_dir):  # lists a directory symlink among dirs, without entering it
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(root) / d for d in dirs if (Path(root) / d).is_symlink())
         found.extend(Path(root) / f for f in files if not f.startswith("."))
-    return sorted(found, key=lambda p: p.relative_to(feed_dir).as_posix())
+    return sorted(found, key=lambda p: display_path(p, feed_dir))
 
 
-def parse_published(value: Any) -> datetime | None:
+def display_path(path: Path, feed_dir: Path) -> str:
+    """A feed file's name in documents, rejections and the state: its path
+    relative to ``feed_dir`` with ``/`` separators. Bytes of the name that are
+    not UTF-8 (which ``os.fsdecode`` turns into lone surrogates, unwritable to
+    Parquet or JSON) are shown as ``\\xff``: distinct names stay distinct
+    unless one spells such an escape literally."""
+    rel = path.relative_to(feed_dir).as_posix()
+    return rel if rel.isascii() else rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates (JSON's ``"\\ud800"`` escapes) replaced by U+FFFD."""
+    return text if text.isascii() or not _SURROGATE.search(text) else _SURROGATE.sub("\ufffd", text)
+
+
+def parse_published(value: Any, now: datetime) -> datetime | None:
     """ISO 8601, RFC 2822 (feeds) or a Unix epoch, as an aware UTC datetime.
 
-    Naive times are taken as UTC. Returns None when the value is not a date.
+    Naive times are taken as UTC. Returns None when the value is not a date,
+    or not one a news item can have: before ``EARLIEST_DATE`` or more than
+    ``FUTURE_SLACK`` after ``now`` (the run's clock).
     """
+    latest = now + FUTURE_SLACK
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if value > 10**11 else value  # epoch milliseconds
-        try:
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            return None
+        return _epoch(value, latest)
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
@@ -98,7 +131,22 @@ def parse_published(value: Any) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        parsed = parsed.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is past the year 9999 in UTC
+        return None
+    return parsed if EARLIEST_DATE <= parsed <= latest else None
+
+
+def _epoch(value: int | float, latest: datetime) -> datetime | None:
+    """A Unix epoch in seconds where that gives a date from ``EARLIEST_DATE``
+    to ``latest``, else in milliseconds where that does, else None. (Compared
+    before any conversion: a 400-digit integer is no float.)"""
+    earliest, last = EARLIEST_DATE.timestamp(), latest.timestamp()
+    for per_second in (1, 1000):
+        if earliest * per_second <= value <= last * per_second:
+            return _EPOCH + timedelta(seconds=value / per_second)
+    return None
 
 
 def decode_text(data: bytes) -> str:
@@ -139,28 +187,41 @@ def html_to_text(fragment: str) -> str:
 class _Reader:
     """Reads one file; yields its Articles and Rejections."""
 
-    def __init__(self, path: Path, rel: str, config: IngestConfig) -> None:
+    def __init__(self, path: Path, rel: str, config: IngestConfig, now: datetime) -> None:
         self.path = path
         self.rel = rel
         self.config = config
+        self.now = now
+        self.compressed = path.suffix.lower() == ".gz"
 
     def reject(self, reason: str, record: int | None = None) -> Rejection:
         return Rejection(self.rel, record, reason)
 
     def open_binary(self) -> io.BufferedIOBase:
         raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller's with-block
-        return gzip.GzipFile(fileobj=raw) if self.path.suffix.lower() == ".gz" else raw
+        return gzip.GzipFile(fileobj=raw) if self.compressed else raw
 
-    def read_bytes(self) -> bytes:
-        limit = self.config.max_file_bytes
+    def read_bytes(self, *limits: str) -> bytes:
+        """The file's (decompressed) bytes. Raises ValueError naming the
+        smallest limit exceeded among ``ingest.max_file_bytes``,
+        ``max_decompressed_bytes`` for a gzip file, and ``limits``."""
+        options = ["max_file_bytes", *limits, *(["max_decompressed_bytes"] if self.compressed else [])]
+        option = min(options, key=lambda name: getattr(self.config, name))
+        limit = getattr(self.config, option)
         with self.open_binary() as fh:
-            data = fh.read(limit + 1)
+            data = fh.read(limit + 1)  # a gzip bomb is decompressed no further
         if len(data) > limit:
-            raise ValueError(f"file larger than ingest.max_file_bytes ({limit} bytes); use JSONL for large dumps")
+            raise ValueError(f"file larger than ingest.{option} ({limit} bytes{', decompressed' if self.compressed else ''}){_LIMIT_HINTS.get(option, '')}")
         return data
 
     def article(self, fields: dict[str, Any], record: int | None, default_id: str) -> Item:
         """Map a record's fields onto an Article (or reject it)."""
+        try:
+            return self._article(fields, record, default_id)
+        except RecursionError:  # str() of a field nested almost as deep as json.loads allows
+            return self.reject(_NESTED_TOO_DEEP, record)
+
+    def _article(self, fields: dict[str, Any], record: int | None, default_id: str) -> Item:
         lowered = _lowered_keys(fields)  # once per record, not once per field name
         picked = {name: _first_present(lowered, keys) for name, keys in FIELD_NAMES.items()}
         text = picked["text"]
@@ -170,19 +231,19 @@ class _Reader:
             return self.reject(f"record has no text field (looked for: {', '.join(FIELD_NAMES['text'])})", record)
         if not isinstance(text, str):
             return self.reject(f"text field is a {_json_type(text)}, not a string", record)
-        text = html_to_text(text)
+        text = html_to_text(clean_text(text))
         if len(text.strip()) < self.config.min_text_chars:
             return self.reject("record text is empty", record)
         flags: list[str] = []
         if len(text) > self.config.max_doc_chars:
             text = text[: self.config.max_doc_chars]
             flags.append("truncated_input")
-        published = parse_published(picked["published"])
+        published = parse_published(picked["published"], self.now)
         if picked["published"] not in (None, "") and published is None:
             flags.append("unparsed_date")
         own_id = picked["id"] if picked["id"] not in (None, "") else picked["url"]
         return Article(
-            doc_id=str(own_id) if own_id not in (None, "") else default_id,
+            doc_id=clean_text(str(own_id)) if own_id not in (None, "") else default_id,
             path=self.rel,
             record=record,
             title=_as_str(picked["title"]),
@@ -197,33 +258,52 @@ class _Reader:
         raise NotImplementedError
 
 
+_LIMIT_HINTS = {"max_file_bytes": "; use JSONL for large dumps", "max_html_bytes": ": not extracted (it takes seconds a megabyte)"}
+_NESTED_TOO_DEEP = "JSON nested too deeply to read"
+
+
+def _unreadable_json(exc: RecursionError | ValueError) -> str:
+    """Why well-formed JSON could not be read: json.loads recursed too deep, or
+    met an integer longer than Python converts (4,300 digits)."""
+    if isinstance(exc, RecursionError):
+        return _NESTED_TOO_DEEP
+    return f"JSON number too long to read ({str(exc).partition(';')[0]})"  # the rest advises a Python setting
+
+
 class _JsonLinesReader(_Reader):
     def read(self) -> Iterator[Item]:
-        limit = self.config.max_line_bytes
+        limit, max_lines = self.config.max_line_bytes, self.config.max_lines
+        max_bytes = self.config.max_decompressed_bytes if self.compressed else None
         records = 0
         with self.open_binary() as fh:
-            for number, line in enumerate(_bounded_lines(fh, limit), start=1):
-                if line is None:
-                    records += 1
-                    yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number)
-                    continue
-                if not line.strip():
-                    continue
+            lines = _Lines(fh, limit, max_bytes)
+            for number, line in lines:
+                if number > max_lines:
+                    yield self.reject(f"stopped after line {max_lines}: file longer than ingest.max_lines ({max_lines} lines); the rest is not read", number)
+                    return
                 records += 1
-                try:
-                    value = json.loads(line.decode("utf-8-sig"))
-                except UnicodeDecodeError:
-                    yield self.reject("invalid UTF-8 in JSON line", number)
-                    continue
-                except json.JSONDecodeError as exc:
-                    yield self.reject(f"malformed JSON: {exc.msg} at column {exc.colno}", number)
-                    continue
-                if not isinstance(value, dict):
-                    yield self.reject(f"JSON line is a {_json_type(value)}, not an article object", number)
-                    continue
-                yield self.article(value, number, f"{self.rel}#{number}")
-        if not records:
+                yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number) if line is None else self.line(line, number)
+        if lines.cut:
+            done = lines.number - 1
+            yield self.reject(
+                f"stopped after line {done}: file larger than ingest.max_decompressed_bytes ({max_bytes} bytes, decompressed); the rest is not read", done + 1
+            )
+        elif not records:
             yield self.reject("no records: only blank lines")
+
+    def line(self, line: bytes, number: int) -> Item:
+        """The article of one JSONL line, or its rejection."""
+        try:
+            value = json.loads(line.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            return self.reject("invalid UTF-8 in JSON line", number)
+        except json.JSONDecodeError as exc:
+            return self.reject(f"malformed JSON: {exc.msg} at column {exc.colno}", number)
+        except (RecursionError, ValueError) as exc:
+            return self.reject(_unreadable_json(exc), number)
+        if not isinstance(value, dict):
+            return self.reject(f"JSON line is a {_json_type(value)}, not an article object", number)
+        return self.article(value, number, f"{self.rel}#{number}")
 
 
 class _JsonReader(_Reader):
@@ -236,6 +316,9 @@ class _JsonReader(_Reader):
             value = json.loads(text)
         except json.JSONDecodeError as exc:
             yield self.reject(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", exc.lineno)
+            return
+        except (RecursionError, ValueError) as exc:
+            yield self.reject(_unreadable_json(exc))
             return
         if isinstance(value, dict):
             yield self.article(value, None, self.rel)
@@ -262,7 +345,7 @@ class _HtmlReader(_Reader):
     def read(self) -> Iterator[Item]:
         import trafilatura  # here, not at the top: its import costs a tenth of a second in every run, HTML or not
 
-        html = decode_text(self.read_bytes())
+        html = decode_text(self.read_bytes("max_html_bytes"))
         extracted = trafilatura.bare_extraction(html, with_metadata=True)
         if extracted is None or not (extracted.text or "").strip():
             yield self.reject("no main text found in HTML")
@@ -349,9 +432,15 @@ READERS: dict[str, type[_Reader]] = {
 }
 
 
-def read_file(path: Path, feed_dir: Path, config: IngestConfig) -> Iterator[Item]:
-    """Articles and Rejections of one file. Never raises for bad content."""
-    rel = path.relative_to(feed_dir).as_posix()
+def read_file(path: Path, feed_dir: Path, config: IngestConfig, now: datetime) -> Iterator[Item]:
+    """Articles and Rejections of one file. Never raises for bad content.
+
+    ``now`` is the run's clock: dates after it (and ``FUTURE_SLACK``) are not read.
+    """
+    rel = display_path(path, feed_dir)
+    if path.is_dir():  # list_feed_files lists directory symlinks only
+        yield Rejection(rel, None, "directory symlink not followed")
+        return
     suffix = format_suffix(path)
     reader_cls = READERS.get(suffix)
     if reader_cls is None:
@@ -361,10 +450,14 @@ def read_file(path: Path, feed_dir: Path, config: IngestConfig) -> Iterator[Item
         yield Rejection(rel, None, "broken symlink")
         return
     try:
-        if path.stat().st_size == 0:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # opening a FIFO would wait for a writer
+            yield Rejection(rel, None, "not a regular file (a FIFO, socket or device)")
+            return
+        if st.st_size == 0:
             yield Rejection(rel, None, "empty file")
             return
-        yield from reader_cls(path, rel, config).read()
+        yield from reader_cls(path, rel, config, now).read()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         yield Rejection(rel, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
     except ValueError as exc:
@@ -394,21 +487,71 @@ def unique_ids(ids: list[str], taken: set[str]) -> list[str]:
     return unique
 
 
-def _bounded_lines(fh: io.BufferedIOBase, limit: int) -> Iterator[bytes | None]:
-    """Lines of a binary stream; None in place of a line longer than ``limit``
-    (which is skipped without being held in memory)."""
-    while True:
-        line = fh.readline(limit + 1)
-        if not line:
-            return
-        if len(line) > limit and not line.endswith(b"\n"):
-            while True:  # drain the rest of the over-long line
-                rest = fh.readline(1 << 20)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield None
-            continue
-        yield line
+class _Lines:
+    """The non-blank lines of a binary stream, as ``(number, line)`` with
+    1-based line numbers, without leading blanks and the newline; ``line`` is
+    None for a line longer than ``max_line_bytes`` (so measured), skipped
+    without being held in memory.
+
+    The stream is read a block at a time: a run of blank lines costs a regex
+    scan and a count, not a Python step per line (100 MB of newlines took 92 s
+    line by line). At most ``max_bytes`` are read (None: no limit); ``cut`` then
+    says so, and a line cut short is not returned. ``number`` is the line the
+    reading stopped in.
+    """
+
+    def __init__(self, fh: io.BufferedIOBase, max_line_bytes: int, max_bytes: int | None) -> None:
+        self.fh = fh
+        self.max_line_bytes = max_line_bytes
+        self.room = sys.maxsize if max_bytes is None else max_bytes
+        self.cut = False
+        self.number = 1
+
+    def _take(self, read: Any, size: int) -> bytes:
+        """``read(size)``, never past ``max_bytes``."""
+        data = read(min(size, self.room + 1))
+        if len(data) > self.room:
+            data, self.cut = data[: self.room], True
+        self.room -= len(data)
+        return data
+
+    def __iter__(self) -> Iterator[tuple[int, bytes | None]]:
+        limit = self.max_line_bytes
+        buf, pos = b"", 0  # pos: in line self.number of buf
+        while True:
+            first = _BLANKS.match(buf, pos).end()  # the next non-blank byte
+            if first == len(buf):
+                self.number += buf.count(b"\n", pos)
+                buf, pos = (b"", 0) if self.cut else (self._take(self.fh.read, _BLOCK), 0)
+                if not buf:
+                    return
+                continue
+            self.number += buf.count(b"\n", pos, first)
+            end = buf.find(b"\n", first)
+            if end >= 0:
+                yield self.number, (buf[first:end] if end - first <= limit else None)
+                self.number += 1
+                pos = end + 1
+                continue
+            if self.cut:
+                return
+            line = buf[first:]
+            buf, pos = b"", 0
+            if len(line) <= limit:  # the rest of the line, or limit + 1 bytes of it
+                line += self._take(self.fh.readline, limit + 1 - len(line))
+            if line.endswith(b"\n"):
+                yield self.number, line[:-1]
+            elif len(line) <= limit:  # the last line, without a newline
+                if not self.cut:
+                    yield self.number, line
+                return
+            else:
+                while line and not line.endswith(b"\n"):  # drain the over-long line
+                    line = self._take(self.fh.readline, _BLOCK)
+                if self.cut:
+                    return
+                yield self.number, None
+            self.number += 1
 
 
 def _json_type(value: Any) -> str:
@@ -435,7 +578,7 @@ def _as_str(value: Any) -> str:
         return ""
     if isinstance(value, dict):
         value = _first_present(_lowered_keys(value), ("name", "title", "value", "href"))
-    return str(value).strip() if value is not None else ""
+    return clean_text(str(value).strip()) if value is not None else ""
 
 
 def _xml_text(node: Any, tag: str) -> str | None:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -29,7 +30,7 @@ from dedup.canonical import RANKED_COLUMNS, canonical_reason
 from dedup.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
 from dedup.diff import diff_pairs
-from dedup.ingest import list_feed_files, read_file, unique_ids
+from dedup.ingest import display_path, list_feed_files, read_file, unique_ids
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
 from dedup.parallel import iter_chunks
@@ -67,10 +68,11 @@ class Prepared:
     """Each article's row in ``segment``."""
 
 
-def _read(files: list[Path], feed_dir: Path, config: Config, rejections: list[Rejection]) -> Iterator[Article]:
-    """The articles of ``files`` in feed order; rejections go to ``rejections``."""
+def _read(files: list[Path], feed_dir: Path, config: Config, rejections: list[Rejection], now: datetime) -> Iterator[Article]:
+    """The articles of ``files`` in feed order; rejections go to ``rejections``.
+    ``now``: the run's clock (later dates are not a news item's)."""
     for path in files:
-        for item in read_file(path, feed_dir, config.ingest):
+        for item in read_file(path, feed_dir, config.ingest, now):
             if isinstance(item, Article):
                 yield item
             else:
@@ -155,7 +157,7 @@ def prepare(
     rejections: list[Rejection] = []
 
     def reading() -> Iterator[tuple[str, str]]:
-        for article in _read(files, feed_dir, config, rejections):
+        for article in _read(files, feed_dir, config, rejections, seen_at):
             pending.append(article)
             yield article.title, article.text  # the worker joins them: no second copy of every text here
             article.text = ""  # spilled by the worker
@@ -537,15 +539,16 @@ def _run_locked(
 
     with timings.stage("list_files"):
         files = list_feed_files(feed_dir)
+        names = {path: display_path(path, feed_dir) for path in files}
         stats = {}
         for path in files:
             try:
                 st = path.stat()
-                stats[path.relative_to(feed_dir).as_posix()] = (st.st_size, st.st_mtime_ns)
+                stats[names[path]] = (st.st_size, st.st_mtime_ns)
             except OSError:  # broken symlink: read_file rejects it
-                stats[path.relative_to(feed_dir).as_posix()] = (-1, -1)
-        to_read = [p for p in files if state.files.get(p.relative_to(feed_dir).as_posix()) != stats[p.relative_to(feed_dir).as_posix()]]
-        reread = [p.relative_to(feed_dir).as_posix() for p in to_read]
+                stats[names[path]] = (-1, -1)
+        to_read = [p for p in files if state.files.get(names[p]) != stats[names[p]]]
+        reread = [names[p] for p in to_read]
         old = state.documents.filter(~pl.col("path").is_in(reread))
         old_rejections = [r for r in state.rejections if r.path not in set(reread)]
     line_counts = Counter(state.line_counts)

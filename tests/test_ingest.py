@@ -44,7 +44,7 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 
 def read(path: Path, feed: Path) -> list[Article]:
     """Every item of one file, which must all be Articles."""
-    items = list(read_file(path, feed, load_config().ingest))
+    items = list(read_file(path, feed, load_config().ingest, datetime.now(timezone.utc)))
     assert items and all(isinstance(i, Article) for i in items), items
     return items  # type: ignore[return-value]
 
