@@ -1,4 +1,11 @@
-"""Airflow DAG: run the news dedup job every 5 minutes.
+"""Airflow DAG: run the news dedup job every 5 minutes (Airflow 2.x and 3.x).
+
+Where the worker finds ``dedup``: the task runs ``$DEDUP_BIN`` when the
+worker's environment sets it (e.g. ``DEDUP_BIN=/srv/newsdedup/.venv/bin/dedup``,
+the absolute path of the project's virtualenv), else ``dedup`` on the worker's
+PATH. The variable is read by bash when the task runs, on the worker, not when
+the scheduler parses this file; the project need not be installed in Airflow's
+own environment.
 
 BashOperator fails the task on a non-zero exit, so a bad config (2), a lock
 held by a still-running previous run (3) or --strict rejections (4) all show
@@ -10,8 +17,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow import DAG
-from airflow.operators.bash import BashOperator
+try:  # Airflow 3 (and 2.x with the standard provider installed)
+    from airflow.providers.standard.operators.bash import BashOperator
+except ImportError:  # Airflow 2
+    from airflow.operators.bash import BashOperator
+try:  # Airflow 3's authoring API
+    from airflow.sdk import DAG
+except ImportError:  # Airflow 2
+    from airflow import DAG
 
 FEED_DIR = "/data/feed"
 REPORT_DIR = "/data/dedup/reports"
@@ -28,6 +41,6 @@ with DAG(
 ) as dag:
     BashOperator(
         task_id="dedup_run",
-        bash_command=f"dedup run {FEED_DIR} --out {REPORT_DIR} --state {STATE_DIR} --json-log",
+        bash_command=f'"${{DEDUP_BIN:-dedup}}" run {FEED_DIR} --out {REPORT_DIR} --state {STATE_DIR} --json-log',
         execution_timeout=timedelta(minutes=30),
     )
