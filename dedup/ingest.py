@@ -216,12 +216,6 @@ class _Reader:
 
     def article(self, fields: dict[str, Any], record: int | None, default_id: str) -> Item:
         """Map a record's fields onto an Article (or reject it)."""
-        try:
-            return self._article(fields, record, default_id)
-        except RecursionError:  # str() of a field nested almost as deep as json.loads allows
-            return self.reject(_NESTED_TOO_DEEP, record)
-
-    def _article(self, fields: dict[str, Any], record: int | None, default_id: str) -> Item:
         lowered = _lowered_keys(fields)  # once per record, not once per field name
         picked = {name: _first_present(lowered, keys) for name, keys in FIELD_NAMES.items()}
         text = picked["text"]
@@ -259,14 +253,13 @@ class _Reader:
 
 
 _LIMIT_HINTS = {"max_file_bytes": "; use JSONL for large dumps", "max_html_bytes": ": not extracted (it takes seconds a megabyte)"}
-_NESTED_TOO_DEEP = "JSON nested too deeply to read"
 
 
 def _unreadable_json(exc: RecursionError | ValueError) -> str:
     """Why well-formed JSON could not be read: json.loads recursed too deep, or
     met an integer longer than Python converts (4,300 digits)."""
     if isinstance(exc, RecursionError):
-        return _NESTED_TOO_DEEP
+        return "JSON nested too deeply to read"
     return f"JSON number too long to read ({str(exc).partition(';')[0]})"  # the rest advises a Python setting
 
 
