@@ -127,6 +127,13 @@ def test_dates_out_of_the_plausible_range_are_not_read(value: object, expected: 
     assert parse_published(value, NOW) == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(max_size=40) | st.integers() | st.floats() | st.datetimes(timezones=st.timezones()).map(datetime.isoformat))
+def test_any_value_parses_to_a_plausible_date_or_none(value: object) -> None:
+    parsed = parse_published(value, NOW)
+    assert parsed is None or (parsed.utcoffset() == timedelta(0) and datetime(1900, 1, 1, tzinfo=timezone.utc) <= parsed <= NOW + timedelta(days=1))
+
+
 def test_a_date_after_the_runs_clock_is_null_and_flagged_so_it_cannot_expire_the_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dedup.pipeline, "utc_now", lambda: NOW)  # the run's clock; the parser must use it, not its own
     feed, state = tmp_path / "feed", tmp_path / "state"
