@@ -1,13 +1,16 @@
 """Command line: wiring only. ``dedup run``, ``dedup config show``, ``dedup evaluate``.
 
-Exit codes (also in the README):
+Exit codes (also in the README); every error is one line on stderr:
   0  success
   1  unexpected internal error
-  2  bad invocation: missing feed directory, unwritable report or state
-     directory, invalid config, a state of other sketch options or format
-     (one line naming the path or key)
-  3  another run holds the state lock; nothing was done
+  2  bad invocation, before any work: missing feed directory, unwritable,
+     same or nested report and state directories, invalid config, a state
+     of other sketch options or format (naming the path or key)
+  3  another run holds the state or report lock; nothing was done
   4  ``--strict`` and at least one input was rejected (reports are written)
+  5  the state is corrupted (a file missing or changed since written);
+     nothing was done
+  6  no space left on device; the previous report and state are whole
 """
 
 from __future__ import annotations
@@ -15,17 +18,18 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
-import yaml
 from rich.console import Console
 
-from dedup.config import ConfigError, config_yaml, load_config
+from dedup.atomic import disk_full
+from dedup.config import Config, ConfigError, config_yaml, load_config, parse_override
 
-EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_LOCKED, EXIT_STRICT = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_LOCKED, EXIT_STRICT, EXIT_CORRUPT, EXIT_DISK_FULL = 0, 1, 2, 3, 4, 5, 6
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Deduplicate and cluster news feeds into stories.")
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
@@ -34,6 +38,11 @@ console = Console(stderr=True)
 
 ConfigOption = typer.Option(None, "--config", "-c", help="YAML config file (see configs/default.yaml).")
 SetOption = typer.Option(None, "--set", help="Override any option: --set near_copy.threshold=0.6 (value parsed as YAML).")
+
+
+def _flag(name: str, help: str) -> Any:
+    """A boolean flag: no value, none shown in --help, no ``--no-`` form."""
+    return typer.Option(False, name, help=help, metavar="")
 
 
 class _Log:
@@ -53,15 +62,26 @@ class _Log:
         return typer.Exit(code)
 
 
-def _overrides(pairs: list[str] | None, extra: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
+def _settings(config: Path | None, pairs: list[str] | None, flags: dict[str, tuple[str, Any]]) -> Config:
+    """The configuration: the file, then ``--set`` pairs, then ``flags``
+    (flag -> (dotted key, value or None when not given)); an error blames the
+    file, ``--set KEY`` or the flag."""
+    overrides: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {pair}: expected KEY=VALUE")
-        found[key.strip()] = yaml.safe_load(value)
-    found.update({k: v for k, v in extra.items() if v is not None})
-    return found
+        key, value = parse_override(pair)
+        overrides[key], origins[key] = value, f"--set {key}"
+    for flag, (key, value) in flags.items():
+        if value is not None:
+            overrides[key], origins[key] = value, flag
+    return load_config(config, overrides, origins)
+
+
+def _check_apart(out: Path, state: Path) -> None:
+    """A run replaces what it finds in each directory: one inside the other would lose the other's files."""
+    a, b = out.resolve(), state.resolve()
+    if a == b or a in b.parents or b in a.parents:
+        raise ConfigError(f"--out {out} and --state {state} overlap; give them two separate directories")
 
 
 def _check_writable(directory: Path, what: str) -> None:
@@ -80,9 +100,9 @@ def run(
     out: Path = typer.Option(..., "--out", "-o", help="Report directory (created if missing)."),
     config: Optional[Path] = ConfigOption,
     state: Optional[Path] = typer.Option(None, "--state", help="State directory for incremental runs."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 4 if any input is rejected."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Run everything but write no report and no state."),
-    json_log: bool = typer.Option(False, "--json-log", help="Log JSON lines on stderr, for schedulers."),
+    strict: bool = _flag("--strict", "Exit 4 if any input is rejected."),
+    dry_run: bool = _flag("--dry-run", "Run everything but write no report and no state."),
+    json_log: bool = _flag("--json-log", "Log JSON lines on stderr, for schedulers."),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="near_copy.threshold (Jaccard of shingle sets)."),
     paraphrase: Optional[bool] = typer.Option(None, "--paraphrase/--no-paraphrase", help="paraphrase.enabled"),
     workers: Optional[int] = typer.Option(None, "--workers", help="runtime.workers (0: one per core)."),
@@ -91,13 +111,18 @@ def run(
     """Cluster every article under FEED_DIR into stories; write Parquet reports to --out."""
     from dedup.pipeline import run_job
     from dedup.progress import Progress
-    from dedup.state import StateLocked, StateMismatch
+    from dedup.state import StateCorrupted, StateLocked, StateMismatch
 
     log = _Log(json_log)
     try:
-        settings = load_config(config, _overrides(set_, {"near_copy.threshold": threshold, "paraphrase.enabled": paraphrase, "runtime.workers": workers}))
-        if not feed_dir.is_dir():
+        flags = {"--threshold": ("near_copy.threshold", threshold), "--paraphrase": ("paraphrase.enabled", paraphrase), "--workers": ("runtime.workers", workers)}
+        settings = _settings(config, set_, flags)
+        if not feed_dir.exists():
             raise ConfigError(f"feed directory not found: {feed_dir}")
+        if not feed_dir.is_dir():
+            raise ConfigError(f"feed directory {feed_dir} is not a directory; give the directory that holds the feed files")
+        if state is not None:
+            _check_apart(out, state)
         if not dry_run:
             _check_writable(out, "report directory")
             if state is not None:
@@ -113,6 +138,14 @@ def run(
         raise log.fail(EXIT_LOCKED, "locked", str(exc)) from None
     except StateMismatch as exc:
         raise log.fail(EXIT_USAGE, "invalid_invocation", str(exc)) from None
+    except StateCorrupted as exc:
+        raise log.fail(EXIT_CORRUPT, "state_corrupted", str(exc)) from None
+    except Exception as exc:
+        if not disk_full(exc):
+            raise
+        written = ", ".join(f"{what} {where}" for what, where in (("reports", out), ("state", state), ("TMPDIR", tempfile.gettempdir())) if where)
+        message = f"no space left on device: free space where the run writes ({written}) and run again; the previous report and state are whole"
+        raise log.fail(EXIT_DISK_FULL, "disk_full", message) from None
     counts = info["counts"]
     seconds = time.perf_counter() - started
     log.event(
@@ -132,11 +165,11 @@ def run(
 def config_show(
     config: Optional[Path] = ConfigOption,
     set_: Optional[list[str]] = SetOption,
-    commented: bool = typer.Option(False, "--commented", help="Describe each option in a comment."),
+    commented: bool = _flag("--commented", "Describe each option in a comment."),
 ) -> None:
     """Print the effective configuration as YAML."""
     try:
-        typer.echo(config_yaml(load_config(config, _overrides(set_, {})), commented), nl=False)
+        typer.echo(config_yaml(_settings(config, set_, {}), commented), nl=False)
     except ConfigError as exc:
         raise _Log(False).fail(EXIT_USAGE, "invalid_config", str(exc)) from None
 
@@ -165,8 +198,42 @@ def evaluate(
     out.print(table)
     text = json.dumps(scores, indent=2)
     if json_out:
-        json_out.write_text(text + "\n", encoding="utf-8")
+        try:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise _Log(False).fail(EXIT_USAGE, "invalid_evaluation", f"--json {json_out}: cannot write: {exc.strerror or exc}") from None
     print(text)
+
+
+@app.command()
+def train(
+    feed_dir: Path = typer.Argument(..., help="Directory of feed files, labelled by --labels."),
+    labels: Path = typer.Option(..., "--labels", help="CSV with columns doc_id,cluster[,event]: the gold stories (and events) of the feed's documents."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON); point paraphrase.model at it."),
+    config: Optional[Path] = ConfigOption,
+    set_: Optional[list[str]] = SetOption,
+) -> None:
+    """Fit the story and event pair model to a labelled feed of your own."""
+    from dedup.progress import SILENT
+    from dedup.pair_model import load_model
+    from dedup.train import candidate_features, fit, labelled_pairs, read_labels
+
+    log = _Log(False)
+    try:
+        settings = _settings(config, set_, {})
+        if not feed_dir.is_dir():
+            raise ConfigError(f"feed directory {feed_dir} is not a directory")
+        gold = read_labels(labels)
+        pairs = labelled_pairs(candidate_features(feed_dir, settings, SILENT), gold)
+        model = fit(pairs, f"dedup train {feed_dir} --labels {labels}: {pairs.height} candidate pairs, {int(pairs['story'].sum())} of one story", load_model(settings.paraphrase.model))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        model.save(out)
+    except ConfigError as exc:
+        raise log.fail(EXIT_USAGE, "invalid_invocation", str(exc)) from None
+    except OSError as exc:
+        raise log.fail(EXIT_USAGE, "invalid_invocation", f"{out}: cannot write: {exc.strerror or exc}") from None
+    log.event("trained", f"model written to {out}: {model.trained_on}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

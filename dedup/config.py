@@ -144,14 +144,22 @@ class StateConfig(_Section):
     retention_days: float = Field(7.0, gt=0, description="Stories whose newest article is older than this (by `published`, else first seen) leave the state.")
 
 
+MAX_WORKERS_PER_CORE = 4
+"""More workers than this a core would only cost memory and process starts (``--workers 100000`` would fork thousands)."""
+
+
 class RuntimeConfig(_Section):
-    workers: int = Field(0, ge=0, description="Worker processes (sketches, diffs) and threads (paraphrase scores); 0 means one per core.")
+    workers: int = Field(
+        0, ge=0,
+        description=f"Worker processes (sketches, diffs) and threads (paraphrase scores); 0 means one per core; at most {MAX_WORKERS_PER_CORE} a core are used.",
+    )  # fmt: skip
     chunk_docs: int = Field(2000, ge=1, description="Documents per work chunk.")
     progress: bool = Field(True, description="Show progress bars on a terminal.")
 
     def parallelism(self) -> int:
-        """``workers``, or the cores this process may run on when 0."""
-        return self.workers or len(os.sched_getaffinity(0))
+        """``workers`` (at most ``MAX_WORKERS_PER_CORE`` a core), or when 0 the cores this process may run on."""
+        cores = len(os.sched_getaffinity(0))
+        return min(self.workers, MAX_WORKERS_PER_CORE * cores) if self.workers else cores
 
 
 class Config(_Section):
@@ -167,22 +175,46 @@ class Config(_Section):
 
 
 class ConfigError(ValueError):
-    """An invalid configuration; the message names the key's dotted path."""
+    """An invalid configuration; the one-line message names where it was given (file, ``--set KEY``, flag) and the key's dotted path."""
 
 
-def _format_errors(err: ValidationError, origin: str) -> str:
-    lines = []
+def _format_errors(err: ValidationError, origin: str, blames: dict[str, str]) -> str:
+    """One line: each error blamed on the override of its key (``blames``:
+    dotted key -> how it was given), else on ``origin``."""
+    found = []
     for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        loc = [str(p) for p in e["loc"]]
+        path = ".".join(loc) or "(top level)"
+        matching = [k for k in blames if k.split(".")[: len(loc)] == loc[: len(k.split("."))]]
+        blame = blames[max(matching, key=len)] if matching else origin
         reason = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        lines.append(f"{origin}: {path}: {reason}")
-    return "\n".join(lines)
+        found.append(f"{blame}: {reason}" if blame.endswith(f" {path}") else f"{blame}: {path}: {reason}")
+    return "; ".join(found)
 
 
-def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line (its own text spans several)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"{getattr(exc, 'problem', None) or str(exc).splitlines()[0]}{where}"
+
+
+def parse_override(pair: str) -> tuple[str, Any]:
+    """``--set KEY=VALUE``: the dotted key and the value parsed as YAML."""
+    key, sep, value = pair.partition("=")
+    if not sep:
+        raise ConfigError(f"--set {pair}: expected KEY=VALUE")
+    try:
+        return key.strip(), yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {pair}: value is not valid YAML: {_yaml_problem(exc)}") from None
+
+
+def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None, origins: dict[str, str] | None = None) -> Config:
     """Load ``path`` (YAML) over the defaults, then apply dotted-key ``overrides``.
 
-    Raises ConfigError naming the file and the offending key.
+    Raises ConfigError naming the file, or the override (``origins``: how
+    each was given, e.g. ``--set KEY`` or a flag), and the offending key.
     """
     data: dict[str, Any] = {}
     origin = "defaults"
@@ -191,22 +223,27 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
         try:
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ConfigError(f"{origin}: cannot read config: {exc.strerror or exc}") from exc
+            raise ConfigError(f"{origin}: cannot read config: {exc.strerror or exc}") from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{origin}: not valid YAML: {exc}") from exc
+            raise ConfigError(f"{origin}: not valid YAML: {_yaml_problem(exc)}") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{origin}: (top level): expected a mapping of sections")
         data = loaded or {}
+    blames = {dotted: (origins or {}).get(dotted, f"override {dotted}") for dotted in overrides or {}}
     for dotted, value in (overrides or {}).items():
         section = data
         *parents, leaf = dotted.split(".")
-        for key in parents:
-            section = section.setdefault(key, {})
+        for depth, key in enumerate(parents):
+            if section.get(key) is None:
+                section[key] = {}
+            section = section[key]
+            if not isinstance(section, dict):
+                raise ConfigError(f"{blames[dotted]}: {'.'.join(parents[: depth + 1])} is {section!r}, not a section of options")
         section[leaf] = value
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, origin)) from exc
+        raise ConfigError(_format_errors(exc, origin, blames)) from None
 
 
 def config_yaml(config: Config, commented: bool = False) -> str:

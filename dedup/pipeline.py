@@ -26,6 +26,7 @@ from scipy.sparse import csr_matrix
 
 from dedup import report
 from dedup.arrays import distinct, distinct_indices, index_in
+from dedup.atomic import scratch_directory
 from dedup.canonical import RANKED_COLUMNS, canonical_reason
 from dedup.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
@@ -165,7 +166,7 @@ def prepare(
                 read.append(article_fields(pending))
                 pending.clear()
 
-    with tempfile.TemporaryDirectory(prefix="dedup-spill-") as spill_dir:
+    with scratch_directory("spill") as spill_dir:
         spills = []
         with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
             for spill, keys_of in iter_chunks(partial(_normalise_and_spill, config=config.normalise, spill_dir=Path(spill_dir)), reading(), size, processes, advance):
@@ -493,9 +494,9 @@ def _decision_settings(config: Config) -> dict[str, Any]:
 def run_job(feed_dir: Path, out_dir: Path, config: Config, progress: Progress, state_dir: Path | None = None, dry_run: bool = False) -> dict[str, Any]:
     """One run: everything under ``feed_dir`` (only new or changed files when
     ``state_dir`` holds earlier runs), reports for the whole window in
-    ``out_dir``. Returns the run.json content."""
-    lock_dir = state_dir or out_dir
-    with nullcontext() if dry_run else acquire_lock(lock_dir), _cyclic_gc_paused(), _segments_root(state_dir, dry_run) as segments:
+    ``out_dir``. Returns the run.json content. Holds the locks of both
+    directories: a run sharing either with this one does nothing."""
+    with nullcontext() if dry_run else acquire_lock(state_dir, out_dir), _cyclic_gc_paused(), _segments_root(state_dir, dry_run) as segments:
         return _run_locked(feed_dir, out_dir, config, progress, state_dir, dry_run, segments)
 
 
@@ -507,8 +508,8 @@ def _segments_root(state_dir: Path | None, dry_run: bool) -> Iterator[Path]:
     if state_dir is not None and not dry_run:
         yield state_dir
         return
-    with tempfile.TemporaryDirectory(prefix="dedup-segments-") as temporary:
-        yield Path(temporary)
+    with scratch_directory("segments") as temporary:
+        yield temporary
 
 
 @contextmanager

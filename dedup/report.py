@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from dedup.atomic import publish
+from dedup.atomic import publish, write_parquet
 from dedup.diff import VariantDiff
 from dedup.records import Rejection
 
@@ -150,10 +150,10 @@ def write_reports(reports: Reports, out_dir: Path, run_info: dict[str, Any]) -> 
     """Publish the reports atomically under ``out_dir``; returns the snapshot directory."""
 
     def write(directory: Path) -> None:
-        reports.documents.write_parquet(directory / "documents.parquet")
-        reports.clusters.write_parquet(directory / "clusters.parquet")
-        reports.variants.write_parquet(directory / "variants.parquet")
-        reports.rejected.write_parquet(directory / "rejected.parquet")
+        write_parquet(reports.documents, directory / "documents.parquet")
+        write_parquet(reports.clusters, directory / "clusters.parquet")
+        write_parquet(reports.variants, directory / "variants.parquet")
+        write_parquet(reports.rejected, directory / "rejected.parquet")
         (directory / "run.json").write_text(json.dumps(run_info, indent=2, default=str) + "\n", encoding="utf-8")
 
     return publish(out_dir, write, REPORT_FILES)

@@ -5,8 +5,10 @@ arrays (the documents' ``PackedSketches`` and their normalised texts as UTF-8
 bytes) and a manifest of their types and shapes, written a chunk at a time as
 the documents are sketched and never changed afterwards. Later runs
 memory-map them and read only the rows they need, so an incremental run costs
-what its new documents cost, not what the window holds. A state snapshot names the segments it uses;
-a segment no snapshot names (all its documents expired, or a killed run's
+what its new documents cost, not what the window holds. Each file's checksum,
+taken as it is written, is in the manifest: ``verify_segment`` reads the
+files once to check them before a run maps them. A state snapshot names the
+segments it uses (and its manifest's checksum); a segment no snapshot names (all its documents expired, or a killed run's
 leftover) is deleted by the next run. A segment whose live documents fall
 below half of its rows has them copied into the next run's segment, so the
 store stays within about twice the window.
@@ -25,9 +27,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import xxhash
 
 from dedup.arrays import Ragged
-from dedup.atomic import fsync_dir
+from dedup.atomic import check_file, file_digest, fsync_dir, new_digest
 from dedup.sketch import PackedSketches
 
 SEGMENTS = "segments"
@@ -84,7 +87,7 @@ MANIFEST = "manifest.json"
 class SegmentWriter:
     """Writes a segment a chunk of documents at a time, so that the documents
     of a run never need to be in memory together: each array goes to its own
-    raw file, and ``manifest.json`` (dtype and shape of each) is written last."""
+    raw file, and ``manifest.json`` (dtype, shape and checksum of each) is written last."""
 
     def __init__(self, root: Path, run: int, durable: bool) -> None:
         self.name = f"{run:06d}-{os.getpid()}-{time.monotonic_ns()}"
@@ -94,6 +97,7 @@ class SegmentWriter:
         self._files: dict[str, BinaryIO] = {}
         self._shapes: dict[str, list[int]] = {}
         self._dtypes: dict[str, str] = {}
+        self._digests: dict[str, xxhash.xxh3_128] = {}
         self._ends: dict[str, int] = {}
         """Each offsets array's last value so far: later chunks' offsets continue from it."""
         self.documents = 0
@@ -108,7 +112,10 @@ class SegmentWriter:
                 self._files[key] = open(self.directory / f"{key}.bin", "wb")
                 self._shapes[key] = [0, *values.shape[1:]]
                 self._dtypes[key] = values.dtype.str
-            np.ascontiguousarray(values, dtype=self._dtypes[key]).tofile(self._files[key])
+                self._digests[key] = new_digest()
+            data = np.ascontiguousarray(values, dtype=self._dtypes[key]).reshape(-1).view(np.uint8)
+            self._digests[key].update(data)
+            self._files[key].write(data)  # not ndarray.tofile: it loses the OS error (a full disk) for a count of bytes
             self._shapes[key][0] += len(values)
         self.documents += len(segment)
 
@@ -119,7 +126,7 @@ class SegmentWriter:
             if self._durable:
                 os.fsync(fh.fileno())
             fh.close()
-        manifest = {key: {"dtype": self._dtypes[key], "shape": shape} for key, shape in self._shapes.items()}
+        manifest = {key: {"dtype": self._dtypes[key], "shape": shape, "xxh3_128": self._digests[key].hexdigest()} for key, shape in self._shapes.items()}
         (self.directory / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
         if self._durable:  # the files, then their directory entries: a snapshot naming this segment must find it whole
             with open(self.directory / MANIFEST, "rb") as fh:
@@ -155,6 +162,22 @@ def open_segment(root: Path, name: str) -> Segment:
         arrays[key] = np.frombuffer(mappings[-1], dtype=spec["dtype"], count=math.prod(spec["shape"])).reshape(spec["shape"])
     texts = Ragged(arrays.pop("texts.values"), arrays.pop("texts.offsets"))
     return Segment(PackedSketches.from_arrays(arrays), texts, tuple(mappings))
+
+
+def manifest_digest(root: Path, name: str) -> str:
+    """The checksum a state snapshot records for segment ``name``: its manifest's, which holds its files'."""
+    return file_digest(root / SEGMENTS / name / MANIFEST)
+
+
+def verify_segment(root: Path, name: str, digest: str) -> None:
+    """Raise ``Damaged`` unless segment ``name`` is whole: its manifest has
+    ``digest`` and each of its files the size and checksum written. Every
+    byte is read, streaming: a GB costs a fraction of a second from the page
+    cache, and the mapped pages are never touched."""
+    directory = root / SEGMENTS / name
+    check_file(directory / MANIFEST, digest)
+    for key, spec in json.loads((directory / MANIFEST).read_text(encoding="utf-8")).items():
+        check_file(directory / f"{key}.bin", spec["xxh3_128"], math.prod(spec["shape"]) * np.dtype(spec["dtype"]).itemsize)
 
 
 def remove_unused_segments(state_dir: Path, used: set[str]) -> None:
