@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from dedup.config import load_config
 from corpus import clusters_of, run, wikiref, write_jsonl
 from filelock import FileLock
 from typer.testing import CliRunner
@@ -46,15 +47,19 @@ def _batches(count: int = 6, per_batch: int = 10) -> list[tuple[str, list[dict]]
 
 
 def test_three_incremental_runs_equal_one_run_over_everything(tmp_path: Path) -> None:
+    # Copies only: a rewrite's decision depends on the window's other
+    # documents (its topic's background level); rewrites across batches are
+    # tested in test_stories.py.
+    config = load_config(None, {"paraphrase.enabled": False})
     files = _batches()
     for name, records in files:
         write_jsonl(tmp_path / "all" / name, records)
-    once = run(tmp_path / "all", tmp_path / "out-once")
+    once = run(tmp_path / "all", tmp_path / "out-once", config)
     feed = tmp_path / "growing"
     for first in range(0, len(files), 2):
         for name, records in files[first : first + 2]:
             write_jsonl(feed / name, records)
-        batched = run(feed, tmp_path / "out-batched", state_dir=tmp_path / "state")
+        batched = run(feed, tmp_path / "out-batched", config, state_dir=tmp_path / "state")
     assert clusters_of(batched) == clusters_of(once)  # same partition and the same ids
     assert batched["cluster_id"].n_unique() < batched.height  # copies did join their stories
     canonicals = [pl.read_parquet(tmp_path / out / "clusters.parquet").sort("cluster_id").select("cluster_id", "canonical_doc_id") for out in ("out-once", "out-batched")]
@@ -176,9 +181,10 @@ app(sys.argv[1:], prog_name="dedup")
 """
 
 
-def _stopping_run(action: str, link: Path, *args: str) -> subprocess.Popen:
+def _stopping_run(action: str, link: Path, stderr: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "DEDUP_TEST_STOP": action, "DEDUP_TEST_STOP_AT": str(link)}
-    return subprocess.Popen([sys.executable, "-c", _STOPPING_RUN, *args], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(stderr, "w") as log:  # a file, not a pipe: nothing the run says can fill a pipe and stall it
+        return subprocess.Popen([sys.executable, "-c", _STOPPING_RUN, *args], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
 
 
 def _small_feed(feed: Path) -> None:
@@ -189,14 +195,15 @@ def test_two_runs_at_once_on_one_state_only_one_proceeds(tmp_path: Path) -> None
     feed, out, state = tmp_path / "feed", tmp_path / "out", tmp_path / "state"
     _small_feed(feed)
     args = ("run", str(feed), "--out", str(out), "--state", str(state), "--workers", "1")
-    first = _stopping_run("pause", out / "current", *args)
+    log = tmp_path / "first.stderr"
+    first = _stopping_run("pause", out / "current", log, *args)
     said = first.stdout.readline()
-    assert said == "paused\n", first.communicate()[1]  # the first run, in its lock, is about to publish its reports
+    assert said == "paused\n", log.read_text()  # the first run, in its lock, is about to publish its reports
     second = CliRunner().invoke(app, list(args))
     assert second.exit_code == EXIT_LOCKED
     assert "another dedup run holds the lock" in second.output
-    _, stderr = first.communicate("go\n", timeout=300)
-    assert first.returncode == 0, stderr
+    first.communicate("go\n", timeout=300)
+    assert first.returncode == 0, log.read_text()
     assert json.loads((out / "run.json").read_text())["run"] == 1  # the second run did not count as one
     assert load_state(state).documents.height == 12
 
@@ -218,9 +225,10 @@ def test_a_run_killed_while_writing_leaves_the_previous_report_and_state_whole(t
     write_jsonl(feed / "002.jsonl", [{"id": "late", "text": ARTICLES[0][1]}])
     root = out if killed_before == "reports" else state
     args = ("run", str(feed), "--out", str(out), "--state", str(state), "--workers", "1")
-    victim = _stopping_run("kill", root / "current", *args)
-    _, stderr = victim.communicate(timeout=300)
-    assert victim.returncode == -signal.SIGKILL, stderr
+    log = tmp_path / "victim.stderr"
+    victim = _stopping_run("kill", root / "current", log, *args)
+    victim.communicate(timeout=300)
+    assert victim.returncode == -signal.SIGKILL, log.read_text()
     assert len(os.listdir(root / ".snapshots")) == 2  # its snapshot was written whole, but never switched in
     after, state_after = _read_whole(out, state)
     assert state_after.equals(state_before)
