@@ -114,3 +114,18 @@ class Ragged:
         values = np.concatenate([p.values for p in parts])
         lengths = np.concatenate([np.diff(p.offsets) for p in parts])
         return Ragged(values, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+
+
+def shared_counts(sets: Ragged, pairs: np.ndarray) -> np.ndarray:
+    """How many values the rows of each pair ``(i, j)`` have in common (each
+    row's values distinct): the rows of all pairs are sorted together by
+    pair, then value, and a value met twice in one pair is shared."""
+    if len(pairs) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lengths = np.diff(sets.offsets)
+    owner = np.concatenate([np.repeat(np.arange(len(pairs)), lengths[pairs[:, 0]]), np.repeat(np.arange(len(pairs)), lengths[pairs[:, 1]])])
+    values = np.concatenate([sets.values[sets.positions(pairs[:, 0])[0]], sets.values[sets.positions(pairs[:, 1])[0]]])
+    order = np.lexsort((values, owner))
+    owner, values = owner[order], values[order]
+    twice = (owner[1:] == owner[:-1]) & (values[1:] == values[:-1])
+    return np.bincount(owner[1:][twice], minlength=len(pairs))

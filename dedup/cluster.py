@@ -107,13 +107,14 @@ def _agglomerate(component: set[int], linked: dict[int, set[int]], min_link_frac
     return members
 
 
-def cluster_id_for(founder_doc_id: str) -> str:
-    """A new story's id, derived from its founding document's id."""
-    return "c" + xxhash.xxh3_64_hexdigest(founder_doc_id.encode("utf-8", "surrogatepass"))[:15]
+def cluster_id_for(founder_doc_id: str, prefix: str = "c") -> str:
+    """A new story's (or, with prefix "e", event's) id, derived from its founding document's id."""
+    return prefix + xxhash.xxh3_64_hexdigest(founder_doc_id.encode("utf-8", "surrogatepass"))[:15]
 
 
-def name_stories(story: np.ndarray, founder_keys: list[tuple], doc_ids: list[str], previous: list[str | None]) -> dict[int, str]:
-    """A stable id for each story (keyed by its first index).
+def name_stories(story: np.ndarray, founder_keys: list[tuple], doc_ids: list[str], previous: list[str | None], prefix: str = "c") -> dict[int, str]:
+    """A stable id for each story (keyed by its first index); events are named
+    by the same rule, with ids starting with "e".
 
     A story whose members had ids in an earlier run keeps the id most of them
     had (ties: the id of the earliest-ranked member), unless a larger share
@@ -139,8 +140,8 @@ def name_stories(story: np.ndarray, founder_keys: list[tuple], doc_ids: list[str
                 break
         else:
             founder = doc_ids[min(members[s], key=lambda i: founder_keys[i])]
-            names[s], salt = cluster_id_for(founder), 1
+            names[s], salt = cluster_id_for(founder, prefix), 1
             while names[s] in used:  # the founder's id went to another story (a split)
-                names[s], salt = cluster_id_for(f"{founder}#{salt}"), salt + 1
+                names[s], salt = cluster_id_for(f"{founder}#{salt}", prefix), salt + 1
         used.add(names[s])
     return names

@@ -30,17 +30,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from dedup.arrays import distinct_indices, index_in
+from dedup.arrays import Ragged, distinct_indices, index_in, shared_counts
 from dedup.config import Config
-from dedup.facts import Facts, same_story_possible
 from dedup.lsh import Buckets, band_keys, distinct_pairs, lsh_params
+from dedup.pair_model import FEATURES as PAIR_FEATURES
+from dedup.pair_model import PairModel
 from dedup.terms import FEATURES, TermCounts, Terms
-from dedup.verify import Edge
 
 BACKGROUND_DOCS = 1000
 
@@ -116,11 +116,14 @@ class ParaphraseVectors:
         """Cosine of the fact vectors of each pair (cheap: documents have few facts)."""
         return _blocked_dots(self.facts, pairs, self.threads)
 
-    def score_pairs(self, pairs: np.ndarray, fact_cosines: np.ndarray | None = None) -> np.ndarray:
-        """Paraphrase score of each pair."""
-        facts = self.fact_cosines(pairs) if fact_cosines is None else fact_cosines
+    def word_cosines(self, pairs: np.ndarray) -> np.ndarray:
+        """Cosine of the word vectors of each pair (made for their documents only)."""
         docs = distinct_indices(pairs.ravel())
-        return _geometric_mean(_blocked_dots(self.words(docs), index_in(docs, pairs), self.threads), facts)
+        return _blocked_dots(self.words(docs), index_in(docs, pairs), self.threads)
+
+    def score_pairs(self, pairs: np.ndarray) -> np.ndarray:
+        """Paraphrase score of each pair."""
+        return _geometric_mean(self.word_cosines(pairs), self.fact_cosines(pairs))
 
 
 VECTORS_PER_BLOCK = 20_000  # bounds the terms gathered at once for word vectors
@@ -212,50 +215,88 @@ def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) 
     return levels
 
 
-def verify_paraphrases(
-    pairs: np.ndarray, scorer: ParaphraseVectors, facts: Callable[[int], Facts], published: Callable[[int], datetime | None], config: Config
-) -> list[Edge]:
-    """Verified paraphrase edges among candidate ``pairs`` of the ``scorer``'s documents.
+@dataclass
+class ScoredPairs:
+    """Candidate pairs that reach ``paraphrase.min_score``, with their
+    features (``pair_model.FEATURES``) and the model's decisions."""
 
-    A pair is a rewrite of one story when its score reaches ``min_score`` and
-    either reaches ``strong_score`` or stands out from both documents' topic:
-    at least ``min_contrast`` times the geometric mean of their background
-    levels (``background_levels``). Thirty articles on one plane crash are
-    all fairly alike, so none stands out; five rewrites of one story stand
-    out from everything else their outlets published.
+    pairs: np.ndarray
+    """(m, 2) local indices, ``i < j``."""
+    scores: np.ndarray
+    """The paraphrase score: the geometric mean of the word and fact cosines."""
+    features: np.ndarray
+    story: np.ndarray
+    """Whether the story model calls each pair one story."""
+    event: np.ndarray
+    """Whether the event model calls each pair one event."""
+
+
+def score_candidates(
+    pairs: np.ndarray, scorer: ParaphraseVectors, context: Callable[[np.ndarray], PairContext], model: PairModel | None, config: Config
+) -> ScoredPairs:
+    """Features and decisions of the candidate ``pairs`` of the ``scorer``'s documents.
+
+    Word cosines are the costly part, so they are computed only where the
+    paraphrase score (the geometric mean of the word and fact cosines) can
+    reach ``min_score``: a score is at most the square root of its fact
+    cosine, which rules out most pairs. A pair's contrast compares its score
+    with its documents' background levels (``background_levels``: how alike
+    each is to its topic): thirty articles on one plane crash are all fairly
+    alike, so none stands out; five rewrites of one story stand out from
+    everything else their outlets published. ``context(documents)`` gives the
+    facts, times and lengths of some of the scorer's documents. Without a
+    ``model`` (while one is trained) no pair is decided.
     """
-    para, story = config.paraphrase, config.story
+    para = config.paraphrase
     n = int(pairs.max()) + 1 if len(pairs) else 0
-    # Word cosines are the costly part, so they are computed only where a
-    # decision needs them. A score is at most the square root of its fact
-    # cosine (the word cosine is at most 1): that rules out most pairs, and
-    # levels taken from such upper bounds are at least the true levels, which
-    # settles most contrast tests. Only the rest need their documents' exact levels.
     fact_cosines = scorer.fact_cosines(pairs)
-    scores = _score_bounds(fact_cosines)
-    exact = np.zeros(len(pairs), dtype=bool)
+    could = np.flatnonzero(_could_reach(_score_bounds(fact_cosines), para.min_score))
+    pairs, fact_cosines = pairs[could], fact_cosines[could]
+    word_cosines = scorer.word_cosines(pairs)
+    scores = _geometric_mean(word_cosines, fact_cosines)
+    levels = background_levels(pairs, scores, n, para.contrast_rank)
+    reach = scores >= para.min_score
+    pairs, word_cosines, fact_cosines, scores = pairs[reach], word_cosines[reach], fact_cosines[reach], scores[reach]
+    docs = distinct_indices(pairs.ravel())
+    local = index_in(docs, pairs)
+    features = pair_features(local, word_cosines, fact_cosines, scores, levels[pairs], context(docs))
+    if model is None:
+        undecided = np.zeros(len(pairs), dtype=bool)
+        return ScoredPairs(pairs, scores, features, undecided, undecided)
+    return ScoredPairs(pairs, scores, features, model.story.decide(features), model.event.decide(features))
 
-    def score(where: np.ndarray) -> None:
-        where = where[~exact[where]]
-        scores[where] = scorer.score_pairs(pairs[where], fact_cosines[where])
-        exact[where] = True
 
-    score(np.flatnonzero(_could_reach(scores, para.min_score)))
-    found = np.flatnonzero(exact & (scores >= para.min_score))
-    weak = found[scores[found] < para.strong_score]
-    upper = _levels_of(_endpoints(pairs[weak], n), pairs, scores, para.contrast_rank)
-    unsure = weak[~_stands_out(scores[weak], pairs[weak], upper, para.min_contrast)]
-    unsure_docs = _endpoints(pairs[unsure], n)
-    score(np.flatnonzero(unsure_docs[pairs[:, 0]] | unsure_docs[pairs[:, 1]]))
-    levels = _levels_of(unsure_docs, pairs, scores, para.contrast_rank)
-    passed = np.ones(len(pairs), dtype=bool)
-    passed[unsure] = _stands_out(scores[unsure], pairs[unsure], levels, para.min_contrast)
-    edges = []
-    for k in found[passed[found]].tolist():
-        i, j = pairs[k].tolist()
-        if same_story_possible(facts(i), facts(j), published(i), published(j), story.window_hours, story.min_fact_agreement, undated_needs_numbers=False):
-            edges.append(Edge(i, j, "paraphrase", float(scores[k])))
-    return edges
+@dataclass
+class PairContext:
+    """What the pair features need of some documents besides their vectors."""
+
+    numbers: Ragged
+    names: Ragged
+    published: np.ndarray
+    """Seconds since the epoch, NaN when undated."""
+    words: np.ndarray
+
+
+_MIN_LEVEL = 0.02  # a document alike to nothing else: its contrast is large, not infinite
+
+
+def pair_features(
+    pairs: np.ndarray, word_cosines: np.ndarray, fact_cosines: np.ndarray, scores: np.ndarray, levels: np.ndarray, context: PairContext
+) -> np.ndarray:
+    """``pair_model.FEATURES`` of each pair (rows of ``context``'s documents; ``levels``: both documents' background levels)."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    background = np.maximum(np.sqrt(levels[:, 0].astype(np.float64) * levels[:, 1]), _MIN_LEVEL)
+    contrast = np.log(np.maximum(scores, _MIN_LEVEL) / background)
+    columns = [word_cosines, fact_cosines, contrast]
+    for values in (context.numbers, context.names):
+        lengths = np.diff(values.offsets)
+        smaller = np.minimum(lengths[a], lengths[b])
+        shared = shared_counts(values, pairs)
+        columns += [np.where(smaller > 0, shared / np.maximum(smaller, 1), 0.0), np.log1p(shared)]
+    columns.append(np.log1p(np.abs(context.published[a] - context.published[b]) / 3600))  # NaN when either is undated
+    words = context.words.astype(np.float64)
+    columns.append(np.minimum(words[a], words[b]) / np.maximum(np.maximum(words[a], words[b]), 1))
+    return np.column_stack([np.asarray(c, dtype=np.float64) for c in columns]) if len(pairs) else np.empty((0, len(PAIR_FEATURES)))
 
 
 def _endpoints(pairs: np.ndarray, n: int) -> np.ndarray:
@@ -263,14 +304,3 @@ def _endpoints(pairs: np.ndarray, n: int) -> np.ndarray:
     marked = np.zeros(n, dtype=bool)
     marked[pairs.ravel()] = True
     return marked
-
-
-def _levels_of(docs: np.ndarray, pairs: np.ndarray, scores: np.ndarray, rank: int) -> np.ndarray:
-    """``background_levels`` of the marked ``docs`` (exact for them: all their pairs are used)."""
-    mine = docs[pairs[:, 0]] | docs[pairs[:, 1]]
-    return background_levels(pairs[mine], scores[mine], len(docs), rank)
-
-
-def _stands_out(scores: np.ndarray, pairs: np.ndarray, levels: np.ndarray, min_contrast: float) -> np.ndarray:
-    """The contrast test: a score at least ``min_contrast`` times the geometric mean of the pair's levels."""
-    return scores >= min_contrast * np.sqrt(levels[pairs[:, 0]] * levels[pairs[:, 1]]).astype(np.float64)

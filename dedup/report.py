@@ -14,20 +14,24 @@ from dedup.atomic import publish, write_parquet
 from dedup.diff import VariantDiff
 from dedup.records import Rejection
 
-REPORT_FILES = ["documents.parquet", "clusters.parquet", "variants.parquet", "rejected.parquet", "run.json"]
+REPORT_FILES = ["documents.parquet", "clusters.parquet", "events.parquet", "variants.parquet", "rejected.parquet", "run.json"]
 
 CHANGED = pl.Struct({"canonical": pl.String, "variant": pl.String, "words_removed": pl.List(pl.String), "words_added": pl.List(pl.String)})
 DOCUMENTS_SCHEMA = {
-    "doc_id": pl.String, "cluster_id": pl.String, "group_id": pl.String, "is_canonical": pl.Boolean, "match": pl.String,
+    "doc_id": pl.String, "cluster_id": pl.String, "event_id": pl.String, "group_id": pl.String, "is_canonical": pl.Boolean, "match": pl.String,
     "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64,
     "title": pl.String, "source": pl.String, "url": pl.String, "published": pl.Datetime("us", "UTC"),
     "path": pl.String, "record": pl.Int64, "words": pl.Int64, "flags": pl.List(pl.String),
 }  # fmt: skip
 CLUSTERS_SCHEMA = {
-    "cluster_id": pl.String, "canonical_doc_id": pl.String, "canonical_reason": pl.String, "size": pl.Int64,
+    "cluster_id": pl.String, "event_id": pl.String, "canonical_doc_id": pl.String, "canonical_reason": pl.String, "size": pl.Int64,
     "near_copy_groups": pl.Int64, "sources": pl.List(pl.String), "first_published": pl.Datetime("us", "UTC"),
     "last_published": pl.Datetime("us", "UTC"), "title": pl.String,
     "previous_canonical_doc_id": pl.String, "canonical_changed": pl.Boolean,
+}  # fmt: skip
+EVENTS_SCHEMA = {
+    "event_id": pl.String, "stories": pl.Int64, "documents": pl.Int64, "first_published": pl.Datetime("us", "UTC"),
+    "last_published": pl.Datetime("us", "UTC"), "label": pl.String, "cluster_ids": pl.List(pl.String),
 }  # fmt: skip
 VARIANTS_SCHEMA = {
     "doc_id": pl.String, "cluster_id": pl.String, "canonical_doc_id": pl.String, "match": pl.String,
@@ -83,6 +87,7 @@ def _nest(n: int, rows: list[int], values: pl.Series) -> pl.Series:
 class Reports:
     documents: pl.DataFrame
     clusters: pl.DataFrame
+    events: pl.DataFrame
     variants: pl.DataFrame
     rejected: pl.DataFrame
     diffs: pl.DataFrame
@@ -117,6 +122,7 @@ def make_reports(
         .group_by("cluster_id")
         .agg(
             pl.col("doc_id").sort_by("rank").first().alias("canonical_doc_id"),
+            pl.col("event_id").first(),
             pl.len().cast(pl.Int64).alias("size"),
             pl.col("group_id").n_unique().cast(pl.Int64).alias("near_copy_groups"),
             pl.col("source").drop_nulls().unique().sort().alias("sources"),
@@ -134,9 +140,11 @@ def make_reports(
     clusters = clusters.with_columns(
         (pl.col("previous_canonical_doc_id").is_not_null() & (pl.col("previous_canonical_doc_id") != pl.col("canonical_doc_id"))).alias("canonical_changed")
     ).select(list(CLUSTERS_SCHEMA))
+    clusters = clusters.cast(CLUSTERS_SCHEMA)  # type: ignore[arg-type]
     return Reports(
         documents=documents_frame,
-        clusters=clusters.cast(CLUSTERS_SCHEMA),  # type: ignore[arg-type]
+        clusters=clusters,
+        events=events_frame(clusters),
         variants=variants_frame,
         rejected=pl.DataFrame(
             {"path": [r.path for r in rejections], "record": [r.record for r in rejections], "reason": [r.reason for r in rejections]},
@@ -146,12 +154,37 @@ def make_reports(
     )
 
 
+EVENT_LABEL_TITLES = 3
+"""An event's label: the headlines of its largest stories' canonicals, this many at most."""
+
+
+def events_frame(clusters: pl.DataFrame) -> pl.DataFrame:
+    """events.parquet: one row per event, from its stories (``clusters``, in
+    rank order), labelled with its largest stories' canonical headlines."""
+    events = (
+        clusters.with_row_index("rank")
+        .group_by("event_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("stories"),
+            pl.col("size").sum().cast(pl.Int64).alias("documents"),
+            pl.col("first_published").min(),
+            pl.col("last_published").max(),
+            pl.col("title").sort_by([pl.col("size"), pl.col("rank")], descending=[True, False]).drop_nulls().head(EVENT_LABEL_TITLES).alias("titles"),
+            pl.col("cluster_id").sort_by("rank").alias("cluster_ids"),
+            pl.col("rank").min().alias("first_rank"),
+        )
+        .sort("first_rank")
+    )
+    return events.with_columns(pl.col("titles").list.join(" | ").alias("label")).select(list(EVENTS_SCHEMA)).cast(EVENTS_SCHEMA)  # type: ignore[arg-type]
+
+
 def write_reports(reports: Reports, out_dir: Path, run_info: dict[str, Any]) -> Path:
     """Publish the reports atomically under ``out_dir``; returns the snapshot directory."""
 
     def write(directory: Path) -> None:
         write_parquet(reports.documents, directory / "documents.parquet")
         write_parquet(reports.clusters, directory / "clusters.parquet")
+        write_parquet(reports.events, directory / "events.parquet")
         write_parquet(reports.variants, directory / "variants.parquet")
         write_parquet(reports.rejected, directory / "rejected.parquet")
         (directory / "run.json").write_text(json.dumps(run_info, indent=2, default=str) + "\n", encoding="utf-8")

@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import polars as pl
 
+from dedup.arrays import Ragged
 from dedup.canonical import preference_order
 from dedup.config import CanonicalConfig
 from dedup.facts import Facts
@@ -29,11 +30,11 @@ ARTICLE_SCHEMA = {
     "published": pl.Datetime("us", "UTC"), "flags": pl.List(pl.String), "run": pl.Int64, "seen_at": pl.Datetime("us", "UTC"), "words": pl.Int64,
 }  # fmt: skip
 RESULT_SCHEMA = {
-    "cluster_id": pl.String, "group_id": pl.String, "canonical_doc_id": pl.String, "canonical_run": pl.Int64, "in_canonical_group": pl.Boolean,
+    "cluster_id": pl.String, "event_id": pl.String, "group_id": pl.String, "canonical_doc_id": pl.String, "canonical_run": pl.Int64, "in_canonical_group": pl.Boolean,
     "match": pl.String, "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64,
     "representative": pl.Boolean, "leader": pl.Boolean,
 }  # fmt: skip
-"""A run's results per document, kept for the next run: its story and its
+"""A run's results per document, kept for the next run: its story, its event and its
 report row, and whether it was its exact copies' representative and its
 near-copy group's leader (whose candidate pairs were then matched)."""
 
@@ -107,6 +108,10 @@ class Window:
     def terms(self, name: str, rows: np.ndarray) -> Terms:
         """``word_terms`` or ``fact_terms`` of ``rows``."""
         return self._take(rows, lambda segment: getattr(segment.sketches, name), Terms.concat)
+
+    def ragged(self, name: str, rows: np.ndarray) -> Ragged:
+        """A per-document ``PackedSketches`` ragged array (``numbers``, ``names``, ``shingles``) of ``rows``."""
+        return self._take(rows, lambda segment: getattr(segment.sketches, name), Ragged.concat)
 
     def term_lengths(self, name: str, rows: np.ndarray) -> np.ndarray:
         """How many ``word_terms`` or ``fact_terms`` each of ``rows`` has (read from the offsets alone)."""
