@@ -206,5 +206,35 @@ def evaluate(
     print(text)
 
 
+@app.command()
+def train(
+    feed_dir: Path = typer.Argument(..., help="Directory of feed files, labelled by --labels."),
+    labels: Path = typer.Option(..., "--labels", help="CSV with columns doc_id,cluster[,event]: the gold stories (and events) of the feed's documents."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model file to write (JSON); point paraphrase.model at it."),
+    config: Optional[Path] = ConfigOption,
+    set_: Optional[list[str]] = SetOption,
+) -> None:
+    """Fit the story and event pair model to a labelled feed of your own."""
+    from dedup.progress import SILENT
+    from dedup.pair_model import load_model
+    from dedup.train import candidate_features, fit, labelled_pairs, read_labels
+
+    log = _Log(False)
+    try:
+        settings = _settings(config, set_, {})
+        if not feed_dir.is_dir():
+            raise ConfigError(f"feed directory {feed_dir} is not a directory")
+        gold = read_labels(labels)
+        pairs = labelled_pairs(candidate_features(feed_dir, settings, SILENT), gold)
+        model = fit(pairs, f"dedup train {feed_dir} --labels {labels}: {pairs.height} candidate pairs, {int(pairs['story'].sum())} of one story", load_model(settings.paraphrase.model))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        model.save(out)
+    except ConfigError as exc:
+        raise log.fail(EXIT_USAGE, "invalid_invocation", str(exc)) from None
+    except OSError as exc:
+        raise log.fail(EXIT_USAGE, "invalid_invocation", f"{out}: cannot write: {exc.strerror or exc}") from None
+    log.event("trained", f"model written to {out}: {model.trained_on}")
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()

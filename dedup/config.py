@@ -98,12 +98,12 @@ class ParaphraseConfig(_Section):
         20, ge=2, description="Pairs taken from one fact-fingerprint LSH bucket at most: a large bucket gathers a topic's common facts, not one story."
     )
     min_score: float = Field(
-        0.35, ge=0, le=1, description="Paraphrase score (geometric mean of the TF-IDF cosines of words and of facts) at or above which two documents tell the same story."
-    )
-    strong_score: float = Field(0.6, ge=0, le=1, description="A paraphrase score this high joins two documents without the contrast test.")
-    contrast_rank: int = Field(5, ge=1, description="A document's background level is its this-many-th highest candidate score.")
-    min_contrast: float = Field(
-        2.0, ge=1, description="Below `strong_score`, a pair's score must be this many times the documents' background levels (it stands out from their topic)."
+        0.15, ge=0, le=1,
+        description="Paraphrase score (geometric mean of the TF-IDF cosines of words and of facts) below which a candidate pair is neither one story nor one event; the pair model decides the rest.",
+    )  # fmt: skip
+    contrast_rank: int = Field(5, ge=1, description="A document's background level (how alike it is to its topic) is its this-many-th highest candidate score.")
+    model: Path | None = Field(
+        None, description="Pair model file (`dedup train`) that decides story and event pairs; null: the packaged model, trained on real news text."
     )
 
 
@@ -116,6 +116,12 @@ class StoryConfig(_Section):
     )
     min_link_fraction: float = Field(
         0.5, gt=0, le=1, description="Anti-chaining guard: a group joins a story only if verified-similar to at least this share of the story's groups."
+    )
+
+
+class EventConfig(_Section):
+    min_link_fraction: float = Field(
+        0.3, gt=0, le=1, description="Anti-chaining guard: a story joins an event only if linked to at least this share of the event's stories."
     )
 
 
@@ -168,6 +174,7 @@ class Config(_Section):
     near_copy: NearCopyConfig = Field(default_factory=NearCopyConfig)
     paraphrase: ParaphraseConfig = Field(default_factory=ParaphraseConfig)
     story: StoryConfig = Field(default_factory=StoryConfig)
+    event: EventConfig = Field(default_factory=EventConfig)
     canonical: CanonicalConfig = Field(default_factory=CanonicalConfig)
     diff: DiffConfig = Field(default_factory=DiffConfig)
     state: StateConfig = Field(default_factory=StateConfig)

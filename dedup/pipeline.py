@@ -35,7 +35,10 @@ from dedup.ingest import display_path, list_feed_files, read_file, unique_ids
 from dedup.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.normalise import Boilerplate, normalise_text
 from dedup.parallel import iter_chunks
-from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets, pairs_to_verify, verify_paraphrases
+from dedup.facts import same_story_possible
+from dedup.pair_model import FEATURES as PAIR_FEATURES
+from dedup.pair_model import PairModel, load_model
+from dedup.paraphrase import PairContext, ParaphraseVectors, ParaphraseWeights, ScoredPairs, fact_buckets, pairs_to_verify, score_candidates
 from dedup.progress import Progress
 from dedup.records import Article, Rejection
 from dedup.segments import Segment, SegmentWriter, open_segment, write_segment
@@ -215,11 +218,16 @@ class Matched:
     """Each document's near-copy group: the index of its leader."""
     story: np.ndarray
     """Each document's story: the index of its first (canonical) document."""
+    event: np.ndarray
+    """Each document's event: the index of its first document."""
     representative: np.ndarray
     """Which documents represent their exact copies (the first of each text hash)."""
     edges: pl.DataFrame
     """The candidate-matched edges to keep (``state.EDGES_SCHEMA``)."""
     weights: ParaphraseWeights | None
+    scored: pl.DataFrame | None = None
+    """When asked for (``dedup train``): each scored paraphrase candidate's
+    documents (``a``, ``b``) and features (``pair_model.FEATURES``)."""
 
 
 def _old_index(window: Window, stored: pl.DataFrame) -> dict[str, int]:
@@ -242,7 +250,9 @@ def _kept_edges(stored: pl.DataFrame, old_index: dict[str, int], kind: str, elig
     return edges
 
 
-def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: Timings, progress: Progress) -> Matched:
+def match(
+    window: Window, stored_edges: pl.DataFrame, model: PairModel | None, config: Config, timings: Timings, progress: Progress, keep_features: bool = False
+) -> Matched:
     """Find and verify the edges of fresh documents, keep the stored ones, cluster.
 
     Near-copy candidates come from LSH over one representative of each set of
@@ -281,6 +291,7 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
     found_para: list[Edge] = []
     kept_para: list[Edge] = []
     weights: ParaphraseWeights | None = None
+    scored: pl.DataFrame | None = None
     if config.paraphrase.enabled and n:
         with timings.stage("paraphrase"), progress.task("paraphrases", 1) as advance:
             leaders = np.flatnonzero(group == np.arange(n))
@@ -293,16 +304,20 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, docs[rows]), facts[involved], config.runtime.parallelism())
             local = index_in(involved, pairs)
             del pairs  # tens of millions of rows in a large window: only their local form is needed from here
-            found = verify_paraphrases(local, vectors, lambda k: window.facts(int(docs[k])), lambda k: published[docs[k]], config)
+            found = score_candidates(local, vectors, lambda rows: _pair_context(window, docs[rows]), model, config)
             window.release_pages()
             touching = fresh[involved]
-            found_para = [Edge(int(docs[e.a]), int(docs[e.b]), e.kind, e.score) for e in found if touching[e.a] or touching[e.b]]
+            found_para = _paraphrase_edges(found, docs, touching, window, published, config)
+            if keep_features:
+                scored = _scored_frame(found, docs, ids)
             leader_mask = np.zeros(n, dtype=bool)
             leader_mask[leaders] = True
-            kept_para = _kept_edges(stored_edges, old_index, "paraphrase", leader_mask)
+            kept_para = [e for kind in ("paraphrase", "event") for e in _kept_edges(stored_edges, old_index, kind, leader_mask)]
             advance(1)
     with timings.stage("cluster"):
-        story = story_clusters(group, exact_edges + kept_near + found_near + kept_para + found_para, config.story.min_link_fraction)
+        story_edges = [e for e in kept_para + found_para if e.kind == "paraphrase"]
+        story = story_clusters(group, exact_edges + kept_near + found_near + story_edges, config.story.min_link_fraction)
+        event = story_clusters(story, kept_near + found_near + kept_para + found_para, config.event.min_link_fraction)
         matched = kept_near + found_near + kept_para + found_para
         edges = pl.DataFrame(
             {
@@ -311,7 +326,40 @@ def match(window: Window, stored_edges: pl.DataFrame, config: Config, timings: T
             },  # fmt: skip
             schema=EDGES_SCHEMA,
         )
-    return Matched(group, story, representative, edges, weights)
+    return Matched(group, story, event, representative, edges, weights, scored)
+
+
+def _pair_context(window: Window, documents: np.ndarray) -> PairContext:
+    """The facts, publication times and lengths of some of the window's documents."""
+    published = window.documents["published"].gather(documents).dt.epoch("s").cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return PairContext(window.ragged("numbers", documents), window.ragged("names", documents), published, window.array("words", documents))
+
+
+def _paraphrase_edges(
+    found: ScoredPairs, docs: np.ndarray, touching: np.ndarray, window: Window, published: list[Any], config: Config
+) -> list[Edge]:
+    """The model's story and event edges among ``found`` (pairs of ``docs``)
+    with a document ``touching`` this run. Story edges keep the one rule on
+    facts and time (``same_story_possible``): published further apart than
+    ``story.window_hours``, the numbers and names must agree."""
+    story = config.story
+    edges = []
+    for k in np.flatnonzero(found.story | found.event).tolist():
+        a, b = found.pairs[k].tolist()
+        if not (touching[a] or touching[b]):
+            continue
+        i, j = int(docs[a]), int(docs[b])
+        one_story = bool(found.story[k]) and same_story_possible(
+            window.facts(i), window.facts(j), published[i], published[j], story.window_hours, story.min_fact_agreement, undated_needs_numbers=False
+        )
+        edges.append(Edge(min(i, j), max(i, j), "paraphrase" if one_story else "event", float(found.scores[k])))
+    return edges
+
+
+def _scored_frame(found: ScoredPairs, docs: np.ndarray, ids: pl.Series) -> pl.DataFrame:
+    """``Matched.scored``: the documents of each scored pair, by id, and its features."""
+    frame = pl.DataFrame({"a": ids.gather(docs[found.pairs[:, 0]]), "b": ids.gather(docs[found.pairs[:, 1]])})
+    return frame.with_columns(pl.Series(name, found.features[:, k]) for k, name in enumerate(PAIR_FEATURES))
 
 
 def _word_vectors(window: Window, weights: ParaphraseWeights, documents: np.ndarray) -> csr_matrix:
@@ -320,7 +368,7 @@ def _word_vectors(window: Window, weights: ParaphraseWeights, documents: np.ndar
 
 
 def build_reports(
-    window: Window, matched: Matched, cluster_ids: list[str], rejections: list[Rejection], previous_canonicals: dict[str, str],
+    window: Window, matched: Matched, cluster_ids: list[str], event_ids: list[str], rejections: list[Rejection], previous_canonicals: dict[str, str],
     previous_diffs: pl.DataFrame | None, config: Config, timings: Timings, progress: Progress,
 ) -> tuple[report.Reports, dict[str, np.ndarray]]:  # fmt: skip
     """Canonicals, match kinds, scores and diffs, as report frames; and the
@@ -372,7 +420,7 @@ def build_reports(
         diffs = _variant_diffs(window, [(i, int(canon[i])) for i in variants.tolist()], previous_diffs, config, progress)
     with timings.stage("report"):
         rows = {
-            "cluster_id": cluster_ids, "group_id": ids[group], "canonical_doc_id": ids[canon], "match": match_kind,
+            "cluster_id": cluster_ids, "event_id": event_ids, "group_id": ids[group], "canonical_doc_id": ids[canon], "match": match_kind,
             "jaccard": jaccard, "containment": containment, "paraphrase_score": _nullable(paraphrase),
         }  # fmt: skip
         reports = report.make_reports(docs, rows | {"is_canonical": is_canonical}, diffs, reasons, rejections, previous_canonicals)
@@ -486,9 +534,10 @@ def _sketch_settings(config: Config) -> dict[str, Any]:
     }
 
 
-def _decision_settings(config: Config) -> dict[str, Any]:
-    """Options that stored edges and results depend on: under others, every pair is matched again."""
-    return {name: getattr(config, name).model_dump(mode="json") for name in ("near_copy", "paraphrase", "story", "canonical")}
+def _decision_settings(config: Config, model: PairModel) -> dict[str, Any]:
+    """Options (and the pair model) that stored edges and results depend on: under others, every pair is matched again."""
+    settings = {name: getattr(config, name).model_dump(mode="json") for name in ("near_copy", "paraphrase", "story", "event", "canonical")}
+    return settings | {"pair_model": model.fingerprint}
 
 
 def run_job(feed_dir: Path, out_dir: Path, config: Config, progress: Progress, state_dir: Path | None = None, dry_run: bool = False) -> dict[str, Any]:
@@ -532,6 +581,7 @@ def _run_locked(
 ) -> dict[str, Any]:
     timings = Timings()
     now = utc_now()
+    model = load_model(config.paraphrase.model)
     with timings.stage("load_state"):
         state = load_state(state_dir) if state_dir else State()
     if state.run and state.sketch_settings != _sketch_settings(config):
@@ -563,17 +613,19 @@ def _run_locked(
         old = old.filter(~expired(old, config.state.retention_days, now, newest))
         segment_names = sorted(state.segments)
         old = old.with_columns(pl.col("segment").replace_strict({name: k for k, name in enumerate(segment_names)}, return_dtype=pl.Int64).alias("segment_index"))
-        reuse = state.decision_settings == _decision_settings(config)
+        reuse = state.decision_settings == _decision_settings(config, model)
         window = assemble(old.drop("segment"), [state.segments[name] for name in segment_names], new, prepared.segment, prepared.rows, reuse, config.canonical)
         del old, new  # the window holds them, ranked: a second copy of a large run's fields would only take memory
-    matched = match(window, state.edges, config, timings, progress)
+    matched = match(window, state.edges, model, config, timings, progress)
     docs = window.documents
     previous_ids = docs["cluster_id"].to_list()
     founders = list(zip(docs["run"].to_list(), docs["path"].to_list(), docs["record"].fill_null(0).to_list(), docs["doc_id"].to_list()))
     names = name_stories(matched.story, founders, docs["doc_id"].to_list(), previous_ids)
     cluster_ids = [names[s] for s in matched.story.tolist()]
+    event_names = name_stories(matched.event, founders, docs["doc_id"].to_list(), docs["event_id"].to_list(), prefix="e")
+    event_ids = [event_names[e] for e in matched.event.tolist()]
     previous_diffs = state.diffs if state.diff_max_sentences == config.diff.max_sentences else None
-    reports, results = build_reports(window, matched, cluster_ids, rejections, state.canonicals, previous_diffs, config, timings, progress)
+    reports, results = build_reports(window, matched, cluster_ids, event_ids, rejections, state.canonicals, previous_diffs, config, timings, progress)
     info = summarise(reports, feed_dir, len(files), len(to_read), timings, config, run)
     if previous_diffs is not None:
         info["counts"]["diffs_reused"] = reports.diffs.join(previous_diffs, on=list(report.DIFF_KEY_SCHEMA), how="semi").height
@@ -594,7 +646,7 @@ def _run_locked(
                     files=stats,
                     line_counts=dict(line_counts),
                     sketch_settings=_sketch_settings(config),
-                    decision_settings=_decision_settings(config),
+                    decision_settings=_decision_settings(config, model),
                     rejections=rejections,
                     diffs=reports.diffs,
                     diff_max_sentences=config.diff.max_sentences,
