@@ -16,7 +16,12 @@ from sklearn.metrics.cluster import contingency_matrix
 
 
 class EvaluationError(ValueError):
-    pass
+    """Reports or labels that cannot be scored; the one-line message names the file."""
+
+
+def _first_line(exc: Exception) -> str:
+    """polars' messages run to several lines of hints: the first says what is wrong."""
+    return str(exc).strip().splitlines()[0]
 
 
 def _pairs(counts: np.ndarray) -> float:
@@ -67,11 +72,14 @@ def evaluate_reports(report_dir: Path, labels: Path) -> dict[str, float]:
     try:
         gold = pl.read_csv(labels, schema_overrides={"doc_id": pl.String, "cluster": pl.String})
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise EvaluationError(f"{labels}: cannot read labels: {exc}") from exc
+        raise EvaluationError(f"{labels}: cannot read labels: {_first_line(exc)}") from exc
     missing_columns = {"doc_id", "cluster"} - set(gold.columns)
     if missing_columns:
         raise EvaluationError(f"{labels}: missing column(s) {', '.join(sorted(missing_columns))}")
-    predicted = pl.read_parquet(documents_path, columns=["doc_id", "cluster_id"])
+    try:
+        predicted = pl.read_parquet(documents_path, columns=["doc_id", "cluster_id"])
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise EvaluationError(f"{documents_path}: cannot read the report: {_first_line(exc)}") from exc
     joined = gold.join(predicted, on="doc_id", how="left")
     absent = joined.filter(pl.col("cluster_id").is_null())
     if absent.height:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from dedup.cli import app
-from dedup.config import Config, ConfigError, config_yaml, load_config
+from dedup.config import MAX_WORKERS_PER_CORE, Config, ConfigError, RuntimeConfig, config_yaml, load_config
 
 REPO = Path(__file__).parent.parent
 
@@ -34,6 +35,7 @@ def test_wrong_type_and_range_are_rejected_with_path_and_reason(tmp_path: Path) 
         load_config(path)
     assert "paraphrase.enabled: Input should be a valid boolean" in str(err.value)
     assert "near_copy.threshold: Input should be less than 1" in str(err.value)
+    assert "\n" not in str(err.value)  # one line, errors joined
 
 
 def test_canonical_order_must_end_in_a_total_order() -> None:
@@ -58,3 +60,10 @@ def test_invalid_config_stops_the_run_before_any_work(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "bad.yaml: ingest: Input should be a valid dictionary" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_workers_are_capped_at_a_few_per_core() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert load_config(overrides={"runtime.workers": 100_000}).runtime.parallelism() == MAX_WORKERS_PER_CORE * cores
+    assert RuntimeConfig(workers=1).parallelism() == 1
+    assert RuntimeConfig().parallelism() == cores
