@@ -187,7 +187,13 @@ def evaluate(
         scores = evaluate_reports(report_dir, labels)
     except EvaluationError as exc:
         raise _Log(False).fail(EXIT_USAGE, "invalid_evaluation", str(exc)) from None
-    out = Console()
+    text = json.dumps(scores, indent=2)
+    if json_out:  # before any output: a failure is then the only line
+        try:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise _Log(False).fail(EXIT_USAGE, "invalid_evaluation", f"--json {json_out}: cannot write: {exc.strerror or exc}") from None
     from rich.table import Table
 
     table = Table(title=f"{report_dir} vs {labels}")
@@ -195,14 +201,7 @@ def evaluate(
     table.add_column("value", justify="right")
     for key, value in scores.items():
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
-    out.print(table)
-    text = json.dumps(scores, indent=2)
-    if json_out:
-        try:
-            json_out.parent.mkdir(parents=True, exist_ok=True)
-            json_out.write_text(text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise _Log(False).fail(EXIT_USAGE, "invalid_evaluation", f"--json {json_out}: cannot write: {exc.strerror or exc}") from None
+    Console().print(table)
     print(text)
 
 
