@@ -121,7 +121,7 @@ class StoryConfig(_Section):
 
 class EventConfig(_Section):
     min_link_fraction: float = Field(
-        0.3, gt=0, le=1, description="Anti-chaining guard: a story joins an event only if linked to at least this share of the event's stories."
+        0.1, gt=0, le=1, description="Anti-chaining guard: a story joins an event only if linked to at least this share of the event's stories."
     )
 
 
