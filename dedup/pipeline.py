@@ -41,7 +41,7 @@ from dedup.pair_model import PairModel, load_model
 from dedup.paraphrase import PairContext, ParaphraseVectors, ParaphraseWeights, ScoredPairs, fact_buckets, pairs_to_verify, score_candidates
 from dedup.progress import Progress
 from dedup.records import Article, Rejection
-from dedup.segments import Segment, SegmentWriter, open_segment, write_segment
+from dedup.segments import Segment, SegmentWriter, open_segment, remove_unused_segments, write_segment
 from dedup.sketch import sketch_texts
 from dedup.state import EDGES_SCHEMA, State, StateMismatch, acquire_lock, expired, load_state, save_state, utc_now
 from dedup.verify import Edge, is_near_copy, verify_near_copies
@@ -584,6 +584,8 @@ def _run_locked(
     model = load_model(config.paraphrase.model)
     with timings.stage("load_state"):
         state = load_state(state_dir) if state_dir else State()
+        if state_dir and not dry_run:  # a killed or failed run's segment: on a full disk this run needs its space
+            remove_unused_segments(state_dir, set(state.segments))
     if state.run and state.sketch_settings != _sketch_settings(config):
         raise StateMismatch(f"state {state_dir} was built with other normalise/sketch options; use a new --state directory or the same config")
     run = state.run + 1

@@ -20,6 +20,7 @@ from corpus import wikiref, write_jsonl
 from filelock import FileLock
 from typer.testing import CliRunner
 
+import dedup.pipeline
 from dedup.atomic import OWNER, scratch_directory
 from dedup.cli import EXIT_CORRUPT, EXIT_DISK_FULL, EXIT_LOCKED, EXIT_USAGE, app
 from dedup.state import load_state
@@ -227,5 +228,17 @@ def test_a_full_disk_is_one_line_and_leaves_the_previous_report_and_state_whole(
     assert after.run == state.run and after.documents.equals(state.documents)
     for directory in ("out", "state"):  # a failed snapshot is removed at once
         assert os.listdir(tmp_path / directory / ".snapshots") == [os.path.basename(os.readlink(tmp_path / directory / "current"))]
+    used = set(after.segments)
+    left = set(os.listdir(tmp_path / "state" / "segments"))
+    assert left == used if where == "spill" else left > used  # the failed run's new segment, unpublished
+    listed = []
+    real_writer = dedup.pipeline.SegmentWriter
+
+    def writer(root: Path, *args: object, **kwargs: object) -> dedup.pipeline.SegmentWriter:
+        listed.append(set(os.listdir(root / "segments")))
+        return real_writer(root, *args, **kwargs)
+
+    monkeypatch.setattr(dedup.pipeline, "SegmentWriter", writer)
     assert _run(tmp_path).exit_code == 0
+    assert listed[0] == used  # its space came back before the next run wrote a segment
     assert pl.read_parquet(tmp_path / "out" / "documents.parquet").height == report.height + 5
