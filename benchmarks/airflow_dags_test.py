@@ -58,17 +58,17 @@ def dag_for(work: Path) -> Path:
     return dags
 
 
-# Airflow's log lines: "TIMESTAMP [level] MESSAGE [logger] key=value ..."
-_LOG_LINE = re.compile(r"^\S+\s+\[\s*\w+\s*\]\s+(?P<message>.*?)\s+\[[\w.]+\](?P<fields>.*)$")
-_WANTED = ("Running command", '"event": "run_', "Command exited", "Task instance state updated", "DagRun Finished", "ERROR")
+# Airflow 3's log lines: "TIMESTAMP [level] MESSAGE [logger] key=value ..."; Airflow 2's: "[TIMESTAMP] {file.py:N} LEVEL - MESSAGE"
+_LOG_LINE = re.compile(r"^(?:\S+\s+\[\s*\w+\s*\]\s+(?P<message>.*?)\s+\[[\w.]+\](?P<fields>.*)|\[[^]]+\] \{[^}]+\} \w+ - (?P<message2>.*))$")
+_WANTED = ("Running command", '"event": "run_', "Command exited", "Task instance state updated", "Marking task as", "DagRun Finished", "ERROR")
 
 
 def summary(lines: list[str]) -> list[str]:
-    """Airflow's lines about the task and the run, and the task's output (dedup's JSON log), without timestamps."""
-    shown = []
+    """Airflow's lines about the task and the run, and the task's output (dedup's JSON log), without timestamps, each once."""
+    shown: list[str] = []
     for line in lines:
         match = _LOG_LINE.match(line)
-        message, fields = (match["message"], match["fields"]) if match else (line, "")
+        message, fields = (match["message"] or match["message2"], match["fields"] or "") if match else (line, "")
         if not any(w in message for w in _WANTED):
             continue
         if "Task instance state updated" in message:
@@ -77,7 +77,8 @@ def summary(lines: list[str]) -> list[str]:
             message += " " + state[0]
         elif message.startswith("DagRun Finished"):
             message = ", ".join(p for p in message.split(", ") if p.split("=")[0] in ("DagRun Finished: dag_id", "run_id", "state"))
-        shown.append("  " + message)
+        if "  " + message not in shown:  # Airflow 2 logs each line twice, in two formats
+            shown.append("  " + message)
     return shown
 
 
@@ -92,6 +93,8 @@ def main() -> int:
     install(venv, args.airflow, args.project)
     bin_ = venv / "bin"
     print(sh(str(bin_ / "python"), "-c", "import airflow, sys; print('airflow', airflow.__version__, 'python', sys.version.split()[0])").stdout.strip())
+    imported = "import runpy, sys; dag = runpy.run_path(sys.argv[1]); print('BashOperator from', dag['BashOperator'].__module__, '| DAG from', dag['DAG'].__module__)"
+    print(sh(str(bin_ / "python"), "-c", imported, str(ROOT / "examples" / "airflow_dag.py")).stdout.strip())
 
     work = Path(tempfile.mkdtemp(prefix="newsdedup-airflow-home-"))
     env = {
@@ -106,11 +109,14 @@ def main() -> int:
     for date in ("2026-01-01T00:00:00+00:00", "2026-01-01T00:05:00+00:00"):
         result = sh(str(bin_ / "airflow"), "dags", "test", DAG_ID, date, env=env, check=False)
         lines = (result.stdout + result.stderr).splitlines()
+        (work / f"dags-test-{date[11:16].replace(':', '')}.log").write_text("\n".join(lines) + "\n")
         print(f"--- airflow dags test {DAG_ID} {date}: exit {result.returncode}")
         print("\n".join(summary(lines)))
         if result.returncode:
             print("--- the last lines of its output:", *lines[-60:], sep="\n")
             return 1
+        run_id = re.findall(r"DagRun Finished: dag_id=\S+ (?:logical_date|execution_date)=[^,]*, run_id=([^,]+),", "\n".join(lines))[-1]
+        print(sh(str(bin_ / "airflow"), "tasks", "states-for-dag-run", DAG_ID, run_id, env=env, check=False).stdout.strip())
         info = json.loads((work / "reports" / "run.json").read_text())
         print(f"run.json: run {info['run']}, counts {json.dumps(info['counts'])}")
     print("report files:", sorted(p.name for p in (work / "reports").iterdir()))
