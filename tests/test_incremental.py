@@ -217,7 +217,7 @@ def _read_whole(out: Path, state: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 @pytest.mark.parametrize("killed_before", ["reports", "state"])
-def test_a_run_killed_while_writing_leaves_the_previous_report_and_state_whole(tmp_path: Path, killed_before: str) -> None:
+def test_a_run_killed_before_switching_in_its_snapshot_leaves_the_previous_report_and_state_whole(tmp_path: Path, killed_before: str) -> None:
     feed, out, state = tmp_path / "feed", tmp_path / "out", tmp_path / "state"
     _small_feed(feed)
     run(feed, out, state_dir=state)
