@@ -40,7 +40,7 @@ from dedup.pipeline import run_job
 from dedup.progress import SILENT
 
 DEFAULT_DATA = Path(__file__).parent / "out" / "real_stories"
-POSITIVE_ORDER = ("exact", "wrapped", "truncated", "edited", "reordered", "spun", "abridged", "rewrite", "update", "variant~variant", "msrp_rewrite", "seeds")
+POSITIVE_ORDER = ("exact", "wrapped", "truncated", "edited", "reordered", "spun", "abridged", "rewrite", "update", "retold", "variant~variant", "msrp_rewrite", "seeds")
 NEGATIVE_ORDER = ("same_topic", "msrp_negative", "cross_event")
 
 
