@@ -12,18 +12,19 @@ numbers. So the stage works on one document per near-copy group:
    being clustered plus a background of ordinary English (``_idf``).
    IDF is what tells a story from its topic: words shared by a whole topic
    (thirty articles on one plane crash) weigh little, while the names and
-   figures only one story has weigh much. Both cosines must be high; the
-   geometric mean lets neither alone carry a pair.
-3. Contrast: the score must stand out from how alike each document is to
-   its topic (``verify_paraphrases``), unless it is high outright.
-4. Facts and time: pairs published further apart than ``story.window_hours``
-   must also agree on names and numbers (``same_story_possible``).
+   figures only one story has weigh much. Pairs scoring under
+   ``paraphrase.min_score`` are decided no further.
+3. Features and decision (``score_candidates``): the cosines, the contrast
+   (how far the score stands out from how alike each document is to its
+   topic), shared numbers and names, time apart and lengths go to the pair
+   model (``pair_model``), which calls the pair one story, one event, or
+   neither.
+4. Facts and time: story pairs published further apart than
+   ``story.window_hours`` must also agree on names and numbers
+   (``same_story_possible``, in the pipeline); otherwise they are one event.
 
-Measured by ``benchmarks/paraphrase_separation.py`` on seeds/ + wikiref220:
-the ten seed pairs (five outlets' rewrites of one wire story) score 0.33 to
-0.52; no seed scores above 0.07 with any background article; 42 of the 24,090
-pairs of distinct wikiref220 articles reach the default 0.35 (several of them
-two reports of one event), and average linkage keeps those from chaining.
+What the model gives on real text: benchmarks/README.md (``train_pair_model.py``,
+``story_quality.py``).
 """
 
 from __future__ import annotations
