@@ -168,7 +168,7 @@ def fact_buckets(fact_signatures: np.ndarray, config: Config) -> Buckets:
 
 
 def pairs_to_verify(buckets: Buckets, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config) -> np.ndarray:
-    """The candidate pairs ``verify_paraphrases`` needs to decide every pair
+    """The candidate pairs ``score_candidates`` needs to decide every pair
     with a ``fresh`` document (a boolean mask; an incremental run's new ones):
     those pairs, and every pair of a document in one of them that could reach
     ``min_score`` (its score is at most the root of its fact cosine), as the
