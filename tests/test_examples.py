@@ -83,7 +83,7 @@ def _bash(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_dag_command_runs_dedup_from_DEDUP_BIN_or_the_path_on_the_seeds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_dag_command_runs_DEDUP_BIN_on_the_seeds_or_else_dedup_on_the_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     namespace, made, _ = _load_dag(monkeypatch, "airflow3")
     feed, out, state = tmp_path / "feed", tmp_path / "out", tmp_path / "state"
     shutil.copytree(SEEDS, feed)
@@ -100,11 +100,14 @@ def test_dag_command_runs_dedup_from_DEDUP_BIN_or_the_path_on_the_seeds(monkeypa
     assert [e["event"] for e in events] == ["run_started", "run_finished"]
     documents = pl.read_parquet(out / "documents.parquet")
     assert documents.height == 5 and documents["cluster_id"].n_unique() == 1  # the seeds' five rewrites: one story
-    # without DEDUP_BIN: dedup on the worker's PATH; the state makes it an incremental run
-    second = _bash(command, {**base, "PATH": f"{DEDUP.parent}:/usr/bin:/bin"})
+    # without DEDUP_BIN, the first `dedup` on the worker's PATH runs, with the same arguments
+    on_path = tmp_path / "bin"
+    on_path.mkdir()
+    (on_path / "dedup").write_text('#!/bin/sh\necho "$0" "$@"\n')
+    (on_path / "dedup").chmod(0o755)
+    second = _bash(command, {**base, "PATH": f"{on_path}:{DEDUP.parent}:/usr/bin:/bin"})
     assert second.returncode == 0, second.stderr
-    info = json.loads((out / "run.json").read_text())
-    assert info["run"] == 2 and info["counts"]["files_read"] == 0 and info["counts"]["documents"] == 5
+    assert second.stdout.split() == [str(on_path / "dedup"), "run", str(feed), "--out", str(out), "--state", str(state), "--json-log"]
 
 
 def test_dag_command_without_dedup_fails_the_task(monkeypatch: pytest.MonkeyPatch) -> None:
