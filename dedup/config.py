@@ -103,7 +103,7 @@ class ParaphraseConfig(_Section):
     )  # fmt: skip
     contrast_rank: int = Field(5, ge=1, description="A document's background level (how alike it is to its topic) is its this-many-th highest candidate score.")
     model: Path | None = Field(
-        None, description="Pair model file (`dedup train`) that decides story and event pairs; null: the packaged model, trained on real news text."
+        None, description="Pair model file (`dedup train`; a relative path is taken from the working directory) that decides story and event pairs; null: the packaged model, trained on real news text."
     )
 
 
