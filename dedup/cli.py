@@ -136,7 +136,7 @@ def run(
             info = run_job(feed_dir, out, settings, progress, state_dir=state, dry_run=dry_run)
     except StateLocked as exc:
         raise log.fail(EXIT_LOCKED, "locked", str(exc)) from None
-    except StateMismatch as exc:
+    except (StateMismatch, ConfigError) as exc:  # ConfigError: what only the run reads, e.g. the pair model file, before any work
         raise log.fail(EXIT_USAGE, "invalid_invocation", str(exc)) from None
     except StateCorrupted as exc:
         raise log.fail(EXIT_CORRUPT, "state_corrupted", str(exc)) from None

@@ -106,7 +106,9 @@ def load_model(path: Path | None) -> PairModel:
         if body.get("format") != FORMAT or not used <= set(FEATURES):
             raise ModelError(f"pair model {where} was made for other features or another format; train it again with `dedup train`")
         return PairModel(LinearModel(**body["story"]), LinearModel(**body["event"]), str(body.get("trained_on", "")))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+    except KeyError as exc:
+        raise ModelError(f"pair model {where} lacks the key {exc}; train it again with `dedup train`") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError) as exc:
         raise ModelError(f"pair model {where} cannot be read: {exc}") from exc
 
 

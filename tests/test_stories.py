@@ -118,3 +118,18 @@ def test_dedup_train_fits_a_model_that_a_run_then_uses(tmp_path: Path) -> None:
     documents = run(feed, tmp_path / "out", load_config(None, {"paraphrase.model": str(tmp_path / "model.json")}))
     assert documents.height == pl.read_csv(labels).height
 
+
+
+@pytest.mark.parametrize("body", [None, '{"format": 1}', "not json"])
+def test_a_run_with_a_missing_or_broken_model_file_exits_2_with_one_line(tmp_path: Path, body: str | None) -> None:
+    from typer.testing import CliRunner
+
+    from dedup.cli import app
+
+    model = tmp_path / "model.json"
+    if body is not None:
+        model.write_text(body, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(SEEDS), "--out", str(tmp_path / "out"), "--set", f"paraphrase.model={model}"])
+    assert result.exit_code == 2, result.output
+    error = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and str(model) in error[0] and "Traceback" not in result.output
