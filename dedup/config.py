@@ -37,6 +37,7 @@ class IngestConfig(_Section):
         5_000_000, gt=0, description="HTML files larger than this are rejected unread: extracting the text takes seconds a megabyte."
     )
     min_text_chars: int = Field(1, ge=1, description="Records with less text than this are rejected as empty.")
+    max_title_chars: int = Field(300, gt=0, description="A text file's title (the first sentence of its first line that is no caption, credit or date) is cut at the last space within this many characters.")
 
 
 class NormaliseConfig(_Section):

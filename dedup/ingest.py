@@ -4,7 +4,9 @@ Formats, chosen by extension (a trailing ``.gz`` is decompressed first):
 
 - ``.jsonl`` / ``.ndjson``: one article per line, streamed (any file size).
 - ``.json``: an article object or an array of them.
-- ``.txt`` / ``.md``: one article per file; the first non-empty line is the title.
+- ``.txt`` / ``.md``: one article per file; the title is the first sentence of
+  the first line that is no photo caption, credit or date (``titles``), and a
+  date opening the text is its publication date.
 - ``.html`` / ``.htm``: main text extracted with trafilatura (scripts, navigation dropped).
 - ``.xml`` / ``.rss`` / ``.atom``: RSS 2.0 items or Atom entries, parsed with
   defusedxml (entity expansion and external references are refused).
@@ -30,7 +32,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -43,6 +45,7 @@ from defusedxml import DefusedXmlException
 
 from dedup.config import IngestConfig
 from dedup.records import Article, Rejection
+from dedup.titles import text_title
 
 Item = Article | Rejection
 
@@ -75,17 +78,20 @@ def format_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def list_feed_files(feed_dir: Path) -> list[Path]:
+def list_feed_files(feed_dir: Path, skip: Collection[Path] = ()) -> list[Path]:
     """Every file under ``feed_dir``, recursively, in a stable (sorted) order.
 
     Directory symlinks are not followed (no loops) but listed, so that they
     are rejected rather than ignored; file symlinks are followed, and a broken
     one is listed to be rejected too. Hidden entries (``.name``) are skipped:
-    they are tool state, not feed items.
+    they are tool state, not feed items. So are the directories in ``skip``
+    (the run's report and state directories, when inside the feed: a run must
+    not read its own output as news).
     """
+    skipped = {directory.resolve() for directory in skip}
     found: list[Path] = []
     for root, dirs, files in os.walk(feed_dir):  # lists a directory symlink among dirs, without entering it
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (skipped and (Path(root) / d).resolve() in skipped))
         found.extend(Path(root) / d for d in dirs if (Path(root) / d).is_symlink())
         found.extend(Path(root) / f for f in files if not f.startswith("."))
     return sorted(found, key=lambda p: display_path(p, feed_dir))
@@ -330,8 +336,8 @@ class _JsonReader(_Reader):
 class _TextReader(_Reader):
     def read(self) -> Iterator[Item]:
         text = decode_text(self.read_bytes()).replace("\r\n", "\n").replace("\r", "\n")
-        first_line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-        yield self.article({"title": first_line.lstrip("# ")[:300], "text": text}, None, self.rel)
+        title, published = text_title(text, self.config.max_title_chars)
+        yield self.article({"title": title, "text": text, "published": published}, None, self.rel)
 
 
 class _HtmlReader(_Reader):

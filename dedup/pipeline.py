@@ -84,8 +84,10 @@ def _read(files: list[Path], feed_dir: Path, config: Config, rejections: list[Re
 
 
 def _full_text(title: str, text: str) -> str:
-    """The title, then the text (unless it opens with the title already)."""
-    return text if not title or text.startswith(title) else f"{title}\n{text}"
+    """The title, then the text, unless the text holds the title already (a
+    text file's title is a piece of it, perhaps after a markdown ``#``, a caption
+    or a date line: put in front again, its words would count twice)."""
+    return text if not title or text.startswith(title) or title in text else f"{title}\n{text}"
 
 
 def _normalise_and_spill(items: list[tuple[str, str]], config: NormaliseConfig, spill_dir: Path) -> tuple[Path, list[set[int]]]:
@@ -591,7 +593,7 @@ def _run_locked(
     run = state.run + 1
 
     with timings.stage("list_files"):
-        files = list_feed_files(feed_dir)
+        files = list_feed_files(feed_dir, skip=[out_dir] + ([state_dir] if state_dir else []))
         names = {path: display_path(path, feed_dir) for path in files}
         stats = {}
         for path in files:
