@@ -68,7 +68,7 @@ def main() -> None:
     top = np.flatnonzero(background)[np.argsort(-scores[background])[:10]]
     for k in top:
         print(f"  {scores[k]:.3f}  {ids[pairs[k, 0]]}  {ids[pairs[k, 1]]}")
-    candidates = {tuple(p) for p in fact_buckets(sketches.fact_signatures, config).pairs().tolist()}
+    candidates = {tuple(p) for p in fact_buckets(sketches.fact_signatures, config.paraphrase.lsh_threshold, config).pairs().tolist()}
     recalled = sum(tuple(p) in candidates for p in pairs[seed_pair].tolist())
     print(f"LSH candidates (default config): {len(candidates)} of {len(pairs)} pairs; seed pairs among them: {recalled} of {seed_pair.sum()}")
 

@@ -101,6 +101,8 @@ def score(model: PairModel, pairs: pl.DataFrame) -> tuple[dict[str, float], pl.D
     figures, rows = {}, []
     for level in ("story", "event"):
         said = getattr(model, level).decide(features)
+        if level == "story":  # as in a run: the looser event LSH's extra pairs are never one story
+            said &= pairs["story_candidate"].to_numpy()
         truth = pairs[level].to_numpy() == 1
         tp, fp, fn = int((said & truth).sum()), int((said & ~truth).sum()), int((~said & truth).sum())
         figures[f"{level}_precision"] = round(tp / max(tp + fp, 1), 4)
@@ -123,7 +125,7 @@ def main() -> None:
     train, test = split_pairs(args.data / "train"), split_pairs(args.data / "test")
     for name, pairs in (("train", train), ("test", test)):
         print(f"{name} candidate pairs: {pairs.height} (story {int(pairs['story'].sum())}, event {int(pairs['event'].sum())})")
-    story_pairs = train.filter(pl.col("kind") != "msrp_negative+msrp_negative")
+    story_pairs = train.filter(pl.col("kind") != "msrp_negative+msrp_negative", pl.col("story_candidate"))
     trained_on = f"benchmarks/train_pair_model.py --seed {args.seed}: candidate pairs of the real_stories.py train split plus retold rewrites"
     model = PairModel(fit_level(story_pairs, "story", STORY_FEATURES), fit_level(train, "event", FEATURES), trained_on)
     figures, table = score(model, test)

@@ -121,6 +121,13 @@ class StoryConfig(_Section):
 
 
 class EventConfig(_Section):
+    lsh_threshold: float = Field(
+        0.08, gt=0, lt=1,
+        description="Jaccard of fact fingerprints targeted by a second, looser LSH whose extra candidates can only be one event: other articles on a happening share fewer salient facts than its rewrites do.",
+    )  # fmt: skip
+    min_score: float = Field(
+        0.05, ge=0, le=1, description="Paraphrase score below which one of those extra candidates is not one event; the pair model's event level decides the rest."
+    )
     min_link_fraction: float = Field(
         0.1, gt=0, le=1, description="Anti-chaining guard: a story joins an event only if linked to at least this share of the event's stories."
     )

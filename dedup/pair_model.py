@@ -124,8 +124,9 @@ def fit_linear(features: np.ndarray, labels: np.ndarray, names: tuple[str, ...] 
     from sklearn.linear_model import LogisticRegression  # here: only training needs scikit-learn
 
     features = features[:, [FEATURES.index(name) for name in names]]
-    mean = np.nanmean(features, axis=0)
-    scale = np.nanstd(features, axis=0)
+    known = np.maximum((~np.isnan(features)).sum(axis=0), 1)  # a feature no pair knows (every document undated) is 0 throughout
+    mean = np.nansum(features, axis=0) / known
+    scale = np.sqrt(np.nansum((features - mean) ** 2, axis=0) / known)
     scale = np.where(scale > 0, scale, 1.0)
     fitted = LogisticRegression(C=0.1, class_weight="balanced", max_iter=1000).fit(np.nan_to_num((features - mean) / scale), labels)
     return LinearModel(

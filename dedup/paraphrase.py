@@ -5,15 +5,18 @@ numbers. So the stage works on one document per near-copy group:
 
 1. Candidates: MinHash-LSH over each document's salient facts (its names and
    numbers ranked by count times rarity), targeting Jaccard
-   ``paraphrase.lsh_threshold``.
-   No all-pairs comparison.
+   ``paraphrase.lsh_threshold``; and a second, looser LSH over the same
+   fingerprints (``event.lsh_threshold``) whose extra pairs can only be one
+   event: another article on a happening shares fewer of its salient facts
+   than a rewrite does. No all-pairs comparison.
 2. Score: the geometric mean of two TF-IDF cosines, one over content words
    and one over facts (``terms.Terms``), with IDF from the documents
    being clustered plus a background of ordinary English (``_idf``).
    IDF is what tells a story from its topic: words shared by a whole topic
    (thirty articles on one plane crash) weigh little, while the names and
    figures only one story has weigh much. Pairs scoring under
-   ``paraphrase.min_score`` are decided no further.
+   ``paraphrase.min_score`` (an extra event candidate: ``event.min_score``)
+   are decided no further.
 3. Features and decision (``score_candidates``): the cosines, the contrast
    (how far the score stands out from how alike each document is to its
    topic), shared numbers and names, time apart and lengths go to the pair
@@ -160,24 +163,44 @@ def _geometric_mean(word_cosines: np.ndarray, fact_cosines: np.ndarray) -> np.nd
     return np.sqrt(np.clip(word_cosines, 0, 1) * np.clip(fact_cosines, 0, 1))
 
 
-def fact_buckets(fact_signatures: np.ndarray, config: Config) -> Buckets:
-    """LSH buckets over the fact fingerprints: documents sharing one are candidates."""
+def fact_buckets(fact_signatures: np.ndarray, threshold: float, config: Config) -> Buckets:
+    """LSH buckets over the fact fingerprints, targeting Jaccard ``threshold``: documents sharing one are candidates."""
     para = config.paraphrase
-    bands, rows = lsh_params(para.lsh_threshold, para.num_perm)
+    bands, rows = lsh_params(threshold, para.num_perm)
     return Buckets(band_keys(fact_signatures, bands, rows), para.max_bucket)
 
 
-def pairs_to_verify(buckets: Buckets, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config) -> np.ndarray:
+@dataclass
+class Candidates:
+    """Candidate pairs: the story candidates (``paraphrase.lsh_threshold``)
+    first, then the extra pairs of the looser event LSH, which can only be one event."""
+
+    pairs: np.ndarray
+    """(m, 2) indices, ``i < j``."""
+    stories: int
+    """How many of ``pairs``, the first ones, are story candidates."""
+
+
+def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config) -> Candidates:
     """The candidate pairs ``score_candidates`` needs to decide every pair
     with a ``fresh`` document (a boolean mask; an incremental run's new ones):
-    those pairs, and every pair of a document in one of them that could reach
-    ``min_score`` (its score is at most the root of its fact cosine), as the
-    contrast test ranks all of a document's pairs."""
+    those pairs, and every story candidate of a document in one of them that
+    could reach its floor (a score is at most the root of its fact cosine), as
+    the contrast test ranks all of a document's story candidates."""
+    story_buckets = fact_buckets(fact_signatures, config.paraphrase.lsh_threshold, config)
+    event_buckets = fact_buckets(fact_signatures, config.event.lsh_threshold, config)
+    n = len(fresh)
     if fresh.all():
-        return buckets.pairs()
-    touching = buckets.pairs(fresh)
-    could = touching[_could_reach(_score_bounds(_blocked_dots(fact_vectors, touching, config.runtime.parallelism())), config.paraphrase.min_score)]
-    return distinct_pairs(np.concatenate([touching, buckets.pairs(_endpoints(could, len(fresh)))]), len(fresh))
+        story, event = story_buckets.pairs(), event_buckets.pairs()
+    else:
+        threads = config.runtime.parallelism()
+        event = event_buckets.pairs(fresh)
+        event = event[_could_reach(_score_bounds(_blocked_dots(fact_vectors, event, threads)), config.event.min_score)]
+        touching = story_buckets.pairs(fresh)
+        could = touching[_could_reach(_score_bounds(_blocked_dots(fact_vectors, touching, threads)), config.paraphrase.min_score)]
+        story = distinct_pairs(np.concatenate([touching, story_buckets.pairs(_endpoints(np.concatenate([could, event]), n))]), n)
+    event = event[~np.isin(event[:, 0].astype(np.int64) * n + event[:, 1], story[:, 0].astype(np.int64) * n + story[:, 1])]
+    return Candidates(np.concatenate([story, event]).astype(story.dtype), len(story))
 
 
 def _score_bounds(fact_cosines: np.ndarray) -> np.ndarray:
@@ -223,6 +246,8 @@ class ScoredPairs:
 
     pairs: np.ndarray
     """(m, 2) local indices, ``i < j``."""
+    story_candidate: np.ndarray
+    """Whether each pair is a story candidate (else an extra event candidate, never one story)."""
     scores: np.ndarray
     """The paraphrase score: the geometric mean of the word and fact cosines."""
     features: np.ndarray
@@ -233,38 +258,43 @@ class ScoredPairs:
 
 
 def score_candidates(
-    pairs: np.ndarray, scorer: ParaphraseVectors, context: Callable[[np.ndarray], PairContext], model: PairModel | None, config: Config
+    candidates: Candidates, scorer: ParaphraseVectors, context: Callable[[np.ndarray], PairContext], model: PairModel | None, config: Config
 ) -> ScoredPairs:
-    """Features and decisions of the candidate ``pairs`` of the ``scorer``'s documents.
+    """Features and decisions of the ``candidates`` (pairs of the ``scorer``'s documents).
 
     Word cosines are the costly part, so they are computed only where the
     paraphrase score (the geometric mean of the word and fact cosines) can
-    reach ``min_score``: a score is at most the square root of its fact
-    cosine, which rules out most pairs. A pair's contrast compares its score
-    with its documents' background levels (``background_levels``: how alike
-    each is to its topic): thirty articles on one plane crash are all fairly
-    alike, so none stands out; five rewrites of one story stand out from
-    everything else their outlets published. ``context(documents)`` gives the
-    facts, times and lengths of some of the scorer's documents. Without a
-    ``model`` (while one is trained) no pair is decided.
+    reach the pair's floor (``paraphrase.min_score``; for an extra event
+    candidate ``event.min_score``): a score is at most the square root of its
+    fact cosine, which rules out most pairs. A pair's contrast compares its
+    score with its documents' background levels (``background_levels`` over
+    the story candidates: how alike each is to its topic): thirty articles on
+    one plane crash are all fairly alike, so none stands out; five rewrites of
+    one story stand out from everything else their outlets published.
+    ``context(documents)`` gives the facts, times and lengths of some of the
+    scorer's documents. Without a ``model`` (while one is trained) no pair is
+    decided; an extra event candidate is never one story.
     """
     para = config.paraphrase
+    pairs = candidates.pairs
     n = int(pairs.max()) + 1 if len(pairs) else 0
+    story_candidate = np.arange(len(pairs)) < candidates.stories
+    floor = np.where(story_candidate, para.min_score, config.event.min_score)
     fact_cosines = scorer.fact_cosines(pairs)
-    could = np.flatnonzero(_could_reach(_score_bounds(fact_cosines), para.min_score))
-    pairs, fact_cosines = pairs[could], fact_cosines[could]
+    could = np.flatnonzero(_could_reach(_score_bounds(fact_cosines), floor))
+    pairs, fact_cosines, story_candidate, floor = pairs[could], fact_cosines[could], story_candidate[could], floor[could]
     word_cosines = scorer.word_cosines(pairs)
     scores = _geometric_mean(word_cosines, fact_cosines)
-    levels = background_levels(pairs, scores, n, para.contrast_rank)
-    reach = scores >= para.min_score
-    pairs, word_cosines, fact_cosines, scores = pairs[reach], word_cosines[reach], fact_cosines[reach], scores[reach]
+    levels = background_levels(pairs[story_candidate], scores[story_candidate], n, para.contrast_rank)
+    reach = scores >= floor
+    pairs, story_candidate, word_cosines, fact_cosines, scores = pairs[reach], story_candidate[reach], word_cosines[reach], fact_cosines[reach], scores[reach]
     docs = distinct_indices(pairs.ravel())
     local = index_in(docs, pairs)
     features = pair_features(local, word_cosines, fact_cosines, scores, levels[pairs], context(docs))
     if model is None:
         undecided = np.zeros(len(pairs), dtype=bool)
-        return ScoredPairs(pairs, scores, features, undecided, undecided)
-    return ScoredPairs(pairs, scores, features, model.story.decide(features), model.event.decide(features))
+        return ScoredPairs(pairs, story_candidate, scores, features, undecided, undecided)
+    return ScoredPairs(pairs, story_candidate, scores, features, model.story.decide(features) & story_candidate, model.event.decide(features))
 
 
 @dataclass

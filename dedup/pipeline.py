@@ -38,7 +38,7 @@ from dedup.parallel import iter_chunks
 from dedup.facts import same_story_possible
 from dedup.pair_model import FEATURES as PAIR_FEATURES
 from dedup.pair_model import PairModel, load_model
-from dedup.paraphrase import PairContext, ParaphraseVectors, ParaphraseWeights, ScoredPairs, fact_buckets, pairs_to_verify, score_candidates
+from dedup.paraphrase import PairContext, ParaphraseVectors, ParaphraseWeights, ScoredPairs, pairs_to_verify, score_candidates
 from dedup.progress import Progress
 from dedup.records import Article, Rejection
 from dedup.segments import Segment, SegmentWriter, open_segment, remove_unused_segments, write_segment
@@ -300,13 +300,12 @@ def match(
             fresh = (window.fresh | ~window.previous("leader", False))[leaders]
             weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders))
             facts = weights.fact_vectors(window.terms("fact_terms", leaders))  # small: documents have few facts
-            pairs = pairs_to_verify(fact_buckets(window.array("fact_signatures", leaders), config), fresh, facts, config)
-            involved = distinct_indices(pairs.ravel())
+            candidates = pairs_to_verify(window.array("fact_signatures", leaders), fresh, facts, config)
+            involved = distinct_indices(candidates.pairs.ravel())
             docs = leaders[involved]
             vectors = ParaphraseVectors(lambda rows: _word_vectors(window, weights, docs[rows]), facts[involved], config.runtime.parallelism())
-            local = index_in(involved, pairs)
-            del pairs  # tens of millions of rows in a large window: only their local form is needed from here
-            found = score_candidates(local, vectors, lambda rows: _pair_context(window, docs[rows]), model, config)
+            candidates.pairs = index_in(involved, candidates.pairs)  # tens of millions of rows in a large window: only their local form is kept
+            found = score_candidates(candidates, vectors, lambda rows: _pair_context(window, docs[rows]), model, config)
             window.release_pages()
             touching = fresh[involved]
             found_para = _paraphrase_edges(found, docs, touching, window, published, config)
@@ -360,7 +359,7 @@ def _paraphrase_edges(
 
 def _scored_frame(found: ScoredPairs, docs: np.ndarray, ids: pl.Series) -> pl.DataFrame:
     """``Matched.scored``: the documents of each scored pair, by id, and its features."""
-    frame = pl.DataFrame({"a": ids.gather(docs[found.pairs[:, 0]]), "b": ids.gather(docs[found.pairs[:, 1]])})
+    frame = pl.DataFrame({"a": ids.gather(docs[found.pairs[:, 0]]), "b": ids.gather(docs[found.pairs[:, 1]]), "story_candidate": found.story_candidate})
     return frame.with_columns(pl.Series(name, found.features[:, k]) for k, name in enumerate(PAIR_FEATURES))
 
 

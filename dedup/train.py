@@ -42,8 +42,10 @@ def read_labels(path: Path) -> pl.DataFrame:
 
 
 def candidate_features(feed_dir: Path, config: Config, progress: Progress) -> pl.DataFrame:
-    """Every paraphrase candidate of the feed that reaches ``paraphrase.min_score``:
-    its documents' ids (``a``, ``b``) and features (``pair_model.FEATURES``)."""
+    """Every paraphrase candidate of the feed that reaches its floor
+    (``paraphrase.min_score``, or ``event.min_score``): its documents' ids
+    (``a``, ``b``), whether it is a story candidate (``story_candidate``) and
+    its features (``pair_model.FEATURES``)."""
     timings = Timings()
     with tempfile.TemporaryDirectory(prefix="dedup-train-") as segments:
         new, prepared, _ = prepare(list_feed_files(feed_dir), feed_dir, set(), Counter(), config, progress, timings, Path(segments), 1, utc_now(), durable=False)
@@ -87,10 +89,12 @@ def fit(pairs: pl.DataFrame, trained_on: str, current: PairModel) -> PairModel:
     the ``current`` model's, and ``trained_on`` says so; with neither level
     fittable, the labels cannot train anything."""
     levels = {"story": STORY_FEATURES, "event": FEATURES}
-    fittable = [level for level in levels if has_both_kinds(pairs, level)]
+    # the story model decides story candidates only (the looser event LSH's extra pairs are never one story)
+    asked = {"story": pairs.filter(pl.col("story_candidate")), "event": pairs}
+    fittable = [level for level in levels if has_both_kinds(asked[level], level)]
     if not fittable:
         raise ConfigError("the labelled candidate pairs are all of one kind: the labels must put some candidates in one story and some in two")
-    fitted = {level: fit_level(pairs, level, names) if level in fittable else getattr(current, level) for level, names in levels.items()}
+    fitted = {level: fit_level(asked[level], level, names) if level in fittable else getattr(current, level) for level, names in levels.items()}
     kept = [level for level in levels if level not in fittable]
     note = f"; the {kept[0]} model kept from the model it replaces (every labelled pair was of one kind)" if kept else ""
     return PairModel(story=fitted["story"], event=fitted["event"], trained_on=trained_on + note)
