@@ -134,9 +134,9 @@ class EventConfig(_Section):
 
 
 class CanonicalConfig(_Section):
-    order: list[Literal["earliest_published", "source_priority", "longest_text", "doc_id"]] = Field(
-        default_factory=lambda: ["earliest_published", "source_priority", "longest_text", "doc_id"],
-        description="Criteria, first decisive, that pick each cluster's canonical article.",
+    order: list[Literal["earliest_published", "source_priority", "representative", "longest_text", "doc_id"]] = Field(
+        default_factory=lambda: ["earliest_published", "source_priority", "representative", "longest_text", "doc_id"],
+        description="Criteria, first decisive, that pick each cluster's canonical article (representative: the member holding the facts the rest of its story shares most densely).",
     )
     source_priority: list[str] = Field(default_factory=list, description="Sources in order of preference (e.g. the wire first).")
 

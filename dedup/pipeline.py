@@ -27,7 +27,7 @@ from scipy.sparse import csr_matrix
 from dedup import report
 from dedup.arrays import distinct, distinct_indices, index_in
 from dedup.atomic import scratch_directory
-from dedup.canonical import RANKED_COLUMNS, canonical_reason
+from dedup.canonical import RANKED_COLUMNS, STORY_CRITERION, canonical_reason, story_canonicals
 from dedup.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
 from dedup.diff import diff_pairs
@@ -383,10 +383,13 @@ def build_reports(
     n = len(window)
     docs = window.documents
     ids, runs = docs["doc_id"].to_numpy(), docs["run"].to_numpy()
-    canon, group = matched.story, matched.group
-    is_canonical = canon == np.arange(n)
-    in_canonical_group = group == group[canon]
+    group = matched.group
     with timings.stage("canonical"):
+        canon, runner_up, representative = story_canonicals(
+            docs.select(RANKED_COLUMNS), matched.story, lambda rows: [window.ragged("numbers", rows), window.ragged("names", rows)], config.canonical
+        )
+        is_canonical = canon == np.arange(n)
+        in_canonical_group = group == group[canon]
         kept = (
             ~window.fresh & ~is_canonical
             & (window.previous("canonical_doc_id", "") == ids[canon]) & (window.previous("canonical_run", -1) == runs[canon])
@@ -415,7 +418,7 @@ def build_reports(
             paraphrase[todo] = vectors.score_pairs(index_in(involved, np.stack([canon[todo], todo], axis=1)))
         elif matched.weights is None:
             paraphrase[~is_canonical] = np.nan
-        reasons = _canonical_reasons(docs, canon, cluster_ids, config)
+        reasons = _canonical_reasons(docs, canon, runner_up, representative, cluster_ids, config)
     variants = np.flatnonzero(~is_canonical)
     with timings.stage("diff"):
         diffs = _variant_diffs(window, [(i, int(canon[i])) for i in variants.tolist()], previous_diffs, config, progress)
@@ -433,18 +436,17 @@ def _nullable(values: np.ndarray) -> list[float | None]:
     return [None if v != v else v for v in values.tolist()]  # NaN: no value
 
 
-def _canonical_reasons(docs: pl.DataFrame, canon: np.ndarray, cluster_ids: list[str], config: Config) -> dict[str, str]:
-    """Each story's canonical reason, from its canonical and the next member in rank."""
-    runner_up: dict[int, int] = {}
-    for i, c in enumerate(canon.tolist()):
-        if c != i:
-            runner_up.setdefault(c, i)
-    rows = docs.select(RANKED_COLUMNS)
+def _canonical_reasons(
+    docs: pl.DataFrame, canon: np.ndarray, runner_up: np.ndarray, representative: np.ndarray, cluster_ids: list[str], config: Config
+) -> dict[str, str]:
+    """Each story's canonical reason, from its canonical and the next member in rank (``runner_up``, -1 for none)."""
     heads = np.flatnonzero(canon == np.arange(len(canon)))
-    needed = distinct(np.concatenate([heads, np.array(list(runner_up.values()), dtype=np.int64)]))
-    by_index = dict(zip(needed.tolist(), rows[needed].iter_rows(named=True)))
+    seconds = runner_up[heads]
+    needed = distinct(np.concatenate([heads, seconds[seconds >= 0]]))
+    rows = docs.select(RANKED_COLUMNS)[needed].with_columns(pl.Series(STORY_CRITERION, representative[needed]))
+    by_index = dict(zip(needed.tolist(), rows.iter_rows(named=True)))
     return {
-        cluster_ids[c]: canonical_reason(by_index[c], by_index[runner_up[c]] if c in runner_up else None, config.canonical) for c in heads.tolist()
+        cluster_ids[c]: canonical_reason(by_index[c], by_index[r] if r >= 0 else None, config.canonical) for c, r in zip(heads.tolist(), seconds.tolist())
     }
 
 

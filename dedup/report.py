@@ -121,14 +121,14 @@ def make_reports(
         documents_frame.with_row_index("rank")
         .group_by("cluster_id")
         .agg(
-            pl.col("doc_id").sort_by("rank").first().alias("canonical_doc_id"),
+            pl.col("doc_id").filter(pl.col("is_canonical")).first().alias("canonical_doc_id"),
             pl.col("event_id").first(),
             pl.len().cast(pl.Int64).alias("size"),
             pl.col("group_id").n_unique().cast(pl.Int64).alias("near_copy_groups"),
             pl.col("source").drop_nulls().unique().sort().alias("sources"),
             pl.col("published").min().alias("first_published"),
             pl.col("published").max().alias("last_published"),
-            pl.col("title").sort_by("rank").first().alias("title"),
+            pl.col("title").filter(pl.col("is_canonical")).first().alias("title"),
             pl.col("rank").min().alias("first_rank"),
         )
         .sort("first_rank")
