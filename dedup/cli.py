@@ -1,4 +1,4 @@
-"""Command line: wiring only. ``dedup run``, ``dedup config show``, ``dedup evaluate``.
+"""Command line: wiring only. ``dedup run``, ``dedup config show``, ``dedup evaluate``, ``dedup show``, ``dedup train``.
 
 Exit codes (also in the README); every error is one line on stderr:
   0  success
@@ -203,6 +203,26 @@ def evaluate(
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     Console().print(table)
     print(text)
+
+
+@app.command()
+def show(
+    report_dir: Path = typer.Argument(..., help="A report directory written by `dedup run`."),
+    story: Optional[str] = typer.Option(None, "--story", help="Show this story (its cluster_id): canonical, members, diffs."),
+    words: Optional[str] = typer.Option(None, "--search", help="Stories with a title holding these words (one found: shown whole)."),
+    sort: str = typer.Option("size", "--sort", help="Rank stories by size or recent (latest member first)."),
+    limit: int = typer.Option(20, "--limit", min=1, help="Stories listed at most."),
+    items: int = typer.Option(3, "--items", min=0, help="Lines shown of each diff list (sentences added, dropped, changed)."),
+    as_json: bool = _flag("--json", "Print the same as JSON, for scripts."),
+) -> None:
+    """Show the stories of a report: ranked, or one with its canonical, members and what each changed."""
+    from dedup.show import show_report
+    from dedup.views import ReportError
+
+    try:
+        show_report(report_dir, Console(), story=story, words=words, order=sort, limit=limit, items=items, as_json=as_json)
+    except ReportError as exc:
+        raise _Log(False).fail(EXIT_USAGE, "invalid_report", str(exc)) from None
 
 
 @app.command()

@@ -154,6 +154,13 @@ class DiffConfig(_Section):
     max_sentences: int = Field(400, ge=1, description="Sentences compared per document at most.")
 
 
+class ReportConfig(_Section):
+    html_stories: int = Field(200, ge=0, description="report.html shows this many stories, the largest; every story is in the Parquet reports.")
+    html_members: int = Field(30, ge=1, description="report.html lists this many members of a story at most.")
+    html_diffs: int = Field(5, ge=0, description="report.html shows the diffs of this many variants of a story at most.")
+    html_diff_items: int = Field(10, ge=1, description="report.html shows this many entries of each list of a diff (sentences added, dropped, aligned) at most.")
+
+
 class StateConfig(_Section):
     retention_days: float = Field(7.0, gt=0, description="Stories whose newest article is older than this (by `published`, else first seen) leave the state.")
 
@@ -185,6 +192,7 @@ class Config(_Section):
     event: EventConfig = Field(default_factory=EventConfig)
     canonical: CanonicalConfig = Field(default_factory=CanonicalConfig)
     diff: DiffConfig = Field(default_factory=DiffConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
     state: StateConfig = Field(default_factory=StateConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
 

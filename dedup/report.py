@@ -12,9 +12,10 @@ import polars as pl
 
 from dedup.atomic import publish, write_parquet
 from dedup.diff import VariantDiff
+from dedup.html_report import write_report_html
 from dedup.records import Rejection
 
-REPORT_FILES = ["documents.parquet", "clusters.parquet", "events.parquet", "variants.parquet", "rejected.parquet", "run.json"]
+REPORT_FILES = ["documents.parquet", "clusters.parquet", "events.parquet", "variants.parquet", "rejected.parquet", "run.json", "report.html"]
 
 CHANGED = pl.Struct({"canonical": pl.String, "variant": pl.String, "words_removed": pl.List(pl.String), "words_added": pl.List(pl.String)})
 DOCUMENTS_SCHEMA = {
@@ -188,5 +189,6 @@ def write_reports(reports: Reports, out_dir: Path, run_info: dict[str, Any]) -> 
         write_parquet(reports.variants, directory / "variants.parquet")
         write_parquet(reports.rejected, directory / "rejected.parquet")
         (directory / "run.json").write_text(json.dumps(run_info, indent=2, default=str) + "\n", encoding="utf-8")
+        write_report_html(directory / "report.html", reports, run_info)
 
     return publish(out_dir, write, REPORT_FILES)
