@@ -4,7 +4,7 @@ Every Parquet file of either directory is compared byte for byte; where the
 bytes differ, the frames are compared too (same rows, in order, and the same
 schema), and the first differing row is printed. ``run.json`` is compared
 without what differs from run to run by nature (stage timings, versions, the
-feed directory's absolute path), ``report.html`` without its stage timings,
+feed directory's absolute path), ``report.html`` without its stage timings and feed path,
 other files byte for byte. Exit status 0 when everything matches, 1 otherwise.
 
     python benchmarks/compare_reports.py REPORTS_A REPORTS_B
@@ -30,10 +30,10 @@ import polars as pl
 
 RUN_VARYING = ("timings_seconds", "versions", "feed_dir")
 """run.json keys that differ between two runs of the same job."""
-HTML_TIMINGS = re.compile(r"width:[0-9.]+%|[0-9.]+ s</t[dh]>")
+HTML_VARYING = re.compile(r"width:[0-9.]+%|[0-9.]+ s</t[dh]>|Feed <code>[^<]*</code>")
 """What of report.html differs between two runs of the same job: the stage
 timings and their bars (the story-size histogram's bars, masked too, follow
-from the Parquet reports)."""
+from the Parquet reports) and the feed directory's path."""
 
 
 def _run_info(path: Path) -> dict[str, Any]:
@@ -64,8 +64,8 @@ def compare_file(a: Path, b: Path) -> str | None:
     if a.read_bytes() == b.read_bytes():
         return None
     if a.name == "report.html":
-        same = HTML_TIMINGS.sub("", a.read_text(encoding="utf-8")) == HTML_TIMINGS.sub("", b.read_text(encoding="utf-8"))
-        return None if same else "differs beyond the stage timings"
+        same = HTML_VARYING.sub("", a.read_text(encoding="utf-8")) == HTML_VARYING.sub("", b.read_text(encoding="utf-8"))
+        return None if same else "differs beyond the stage timings and the feed path"
     if a.suffix == ".parquet":
         frame_a, frame_b = pl.read_parquet(a), pl.read_parquet(b)
         if frame_a.equals(frame_b, null_equal=True):

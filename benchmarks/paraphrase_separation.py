@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from dedup.config import load_config
-from dedup.ingest import list_feed_files
-from dedup.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets
+from dedup.readers.ingest import list_feed_files
+from dedup.kernels.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets
 from dedup.pipeline import Timings, prepare
 from dedup.progress import SILENT
-from dedup.state import utc_now
-from dedup.terms import TermCounts, Terms
+from dedup.store.state import utc_now
+from dedup.kernels.terms import TermCounts, Terms
 
 REPO = Path(__file__).parent.parent
 

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import dedup.paraphrase as paraphrase
+import dedup.kernels.paraphrase as paraphrase
 import dedup.pipeline as pipeline
 from dedup.config import load_config
 from dedup.progress import SILENT

@@ -36,7 +36,7 @@ from labelled_feed import _sentences, _spin
 from real_stories import OUTLETS, build
 
 from dedup.config import load_config
-from dedup.pair_model import FEATURES, PairModel, describe
+from dedup.kernels.pair_model import FEATURES, PairModel, describe
 from dedup.progress import SILENT
 from dedup.train import STORY_FEATURES, candidate_features, fit_level, labelled_pairs
 

@@ -26,7 +26,7 @@ from typing import Any, Optional
 import typer
 from rich.console import Console
 
-from dedup.atomic import disk_full
+from dedup.store.atomic import disk_full
 from dedup.config import Config, ConfigError, config_yaml, load_config, parse_override
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_LOCKED, EXIT_STRICT, EXIT_CORRUPT, EXIT_DISK_FULL = 0, 1, 2, 3, 4, 5, 6
@@ -111,7 +111,7 @@ def run(
     """Cluster every article under FEED_DIR into stories; write Parquet reports to --out."""
     from dedup.pipeline import run_job
     from dedup.progress import Progress
-    from dedup.state import StateCorrupted, StateLocked, StateMismatch
+    from dedup.store.state import StateCorrupted, StateLocked, StateMismatch
 
     log = _Log(json_log)
     try:
@@ -217,7 +217,7 @@ def show(
 ) -> None:
     """Show the stories of a report: ranked, or one with its canonical, members and what each changed."""
     from dedup.show import show_report
-    from dedup.views import ReportError
+    from dedup.reports.views import ReportError
 
     try:
         show_report(report_dir, Console(), story=story, words=words, order=sort, limit=limit, items=items, as_json=as_json)
@@ -235,7 +235,7 @@ def train(
 ) -> None:
     """Fit the story and event pair model to a labelled feed of your own."""
     from dedup.progress import SILENT
-    from dedup.pair_model import load_model
+    from dedup.kernels.pair_model import load_model
     from dedup.train import candidate_features, fit, labelled_pairs, read_labels
 
     log = _Log(False)

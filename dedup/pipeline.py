@@ -24,28 +24,28 @@ import numpy as np
 import polars as pl
 from scipy.sparse import csr_matrix
 
-from dedup import report
+from dedup.reports import builders as report
 from dedup.arrays import distinct, distinct_indices, index_in
-from dedup.atomic import scratch_directory
-from dedup.canonical import RANKED_COLUMNS, STORY_CRITERION, canonical_reason, story_canonicals
-from dedup.cluster import name_stories, near_copy_groups, story_clusters
+from dedup.store.atomic import scratch_directory
+from dedup.kernels.canonical import RANKED_COLUMNS, STORY_CRITERION, canonical_reason, story_canonicals
+from dedup.kernels.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
-from dedup.diff import diff_pairs
-from dedup.ingest import display_path, list_feed_files, read_file, unique_ids
-from dedup.lsh import band_keys, candidate_pairs, lsh_params
-from dedup.normalise import Boilerplate, normalise_text
-from dedup.parallel import iter_chunks
-from dedup.facts import same_story_possible
-from dedup.pair_model import FEATURES as PAIR_FEATURES
-from dedup.pair_model import PairModel, load_model
-from dedup.paraphrase import PairContext, ParaphraseVectors, ParaphraseWeights, ScoredPairs, pairs_to_verify, score_candidates
+from dedup.kernels.diff import diff_pairs
+from dedup.readers.ingest import display_path, list_feed_files, read_file, unique_ids
+from dedup.kernels.lsh import band_keys, candidate_pairs, lsh_params
+from dedup.kernels.normalise import Boilerplate, normalise_text
+from dedup.engine.local import iter_chunks
+from dedup.kernels.facts import same_story_possible
+from dedup.kernels.pair_model import FEATURES as PAIR_FEATURES
+from dedup.kernels.pair_model import PairModel, load_model
+from dedup.kernels.paraphrase import PairContext, ParaphraseVectors, ParaphraseWeights, ScoredPairs, pairs_to_verify, score_candidates
 from dedup.progress import Progress
 from dedup.records import Article, Rejection
-from dedup.segments import Segment, SegmentWriter, open_segment, remove_unused_segments, write_segment
-from dedup.sketch import sketch_texts
-from dedup.state import EDGES_SCHEMA, State, StateMismatch, acquire_lock, expired, load_state, save_state, utc_now
-from dedup.verify import Edge, is_near_copy, verify_near_copies
-from dedup.window import ARTICLE_FIELDS, ARTICLE_SCHEMA, RESULT_SCHEMA, SCAN_ROWS, Window, article_fields, assemble, new_documents
+from dedup.store.segments import Segment, SegmentWriter, open_segment, remove_unused_segments, write_segment
+from dedup.kernels.sketch import sketch_texts
+from dedup.store.state import EDGES_SCHEMA, State, StateMismatch, acquire_lock, expired, load_state, save_state, utc_now
+from dedup.kernels.verify import Edge, is_near_copy, verify_near_copies
+from dedup.store.window import ARTICLE_FIELDS, ARTICLE_SCHEMA, RESULT_SCHEMA, SCAN_ROWS, Window, article_fields, assemble, new_documents
 
 
 @dataclass

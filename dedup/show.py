@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dedup.views import (
+from dedup.reports.views import (
     ReportData,
     ReportError,
     SortOrder,

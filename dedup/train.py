@@ -18,12 +18,12 @@ import numpy as np
 import polars as pl
 
 from dedup.config import Config, ConfigError
-from dedup.pair_model import FEATURES, LinearModel, PairModel, fit_linear
+from dedup.kernels.pair_model import FEATURES, LinearModel, PairModel, fit_linear
 from dedup.pipeline import Timings, match, prepare
 from dedup.progress import Progress
-from dedup.ingest import list_feed_files
-from dedup.state import State, utc_now
-from dedup.window import assemble
+from dedup.readers.ingest import list_feed_files
+from dedup.store.state import State, utc_now
+from dedup.store.window import assemble
 
 
 def read_labels(path: Path) -> pl.DataFrame:

@@ -11,7 +11,7 @@ import polars as pl
 from corpus import SEEDS, run
 
 from dedup.arrays import Ragged
-from dedup.canonical import canonical_reason, preference_order, representativeness, story_canonicals
+from dedup.kernels.canonical import canonical_reason, preference_order, representativeness, story_canonicals
 from dedup.config import CanonicalConfig, load_config
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.cluster import cluster_id_for, name_stories, near_copy_groups, story_clusters
-from dedup.verify import Edge
+from dedup.kernels.cluster import cluster_id_for, name_stories, near_copy_groups, story_clusters
+from dedup.kernels.verify import Edge
 
 
 def test_a_chain_does_not_pull_in_a_document_unlike_the_leader() -> None:

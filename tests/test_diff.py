@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.diff import diff_pairs, split_sentences
+from dedup.kernels.diff import diff_pairs, split_sentences
 
 # the rule split_sentences implements, as one regex split: its oracle
 _BREAK = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")

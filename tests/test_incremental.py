@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from dedup.cli import EXIT_LOCKED, EXIT_USAGE, app
 from dedup.config import Config, load_config
-from dedup.segments import Segment, open_segment, write_segment
-from dedup.sketch import sketch_texts
-from dedup.state import load_state
+from dedup.store.segments import Segment, open_segment, write_segment
+from dedup.kernels.sketch import sketch_texts
+from dedup.store.state import load_state
 
 ARTICLES = sorted(wikiref().items())
 

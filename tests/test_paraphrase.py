@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dedup.cli import app
-from dedup.paraphrase import background_levels
+from dedup.kernels.paraphrase import background_levels
 
 TOPICS = ("malaysia.airlines.flight", "michelle.obama", "ParisAttacks2015", "premier.league", "samsung.galaxy.s5")
 
@@ -97,9 +97,9 @@ def test_background_level_is_each_documents_rank_th_highest_score(rows: list[tup
 def test_word_vectors_made_in_blocks_equal_those_made_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     from dedup import paraphrase
     from dedup.config import load_config
-    from dedup.normalise import normalise_text
-    from dedup.sketch import sketch_texts
-    from dedup.terms import TermCounts
+    from dedup.kernels.normalise import normalise_text
+    from dedup.kernels.sketch import sketch_texts
+    from dedup.kernels.terms import TermCounts
 
     terms = sketch_texts([normalise_text(t) for t in list(wikiref().values())[:50]], load_config()).word_terms
     counts = TermCounts.empty()

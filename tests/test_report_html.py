@@ -15,8 +15,8 @@ import pytest
 from corpus import SEEDS, run, write_jsonl
 
 from dedup.config import load_config
-from dedup.html_report import render
-from dedup.views import load_report
+from dedup.reports.html import render
+from dedup.reports.views import load_report
 
 HOSTILE_TITLE = "<script>alert('owned')</script> Storm hits the coast"
 STORM = (

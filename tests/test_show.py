@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from dedup.cli import EXIT_USAGE, app
 from dedup.show import show_report
-from dedup.views import ReportError
+from dedup.reports.views import ReportError
 
 WIDTH = 80
 

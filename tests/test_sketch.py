@@ -15,14 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.config import load_config
-from dedup.facts import NAME_INSIDE_SENTENCE, NUMBER, FactTerms, ascii_name_spans, ascii_number_spans, chunk_facts, extract_facts, rarity
-from dedup.lsh import band_keys, candidate_pairs, lsh_params
-from dedup.minhash import SCHEME, MinHasher, permutations
-from dedup.normalise import normalise_text
-from dedup.shingle import chunk_tokens, hash_tokens, shingle_hashes, tokenize
-from dedup.sketch import sketch_texts
-from dedup.terms import ENGLISH_STOP_WORDS, content_mask
-from dedup.xxh3 import xxh3_64
+from dedup.kernels.facts import NAME_INSIDE_SENTENCE, NUMBER, FactTerms, ascii_name_spans, ascii_number_spans, chunk_facts, extract_facts, rarity
+from dedup.kernels.lsh import band_keys, candidate_pairs, lsh_params
+from dedup.kernels.minhash import SCHEME, MinHasher, permutations
+from dedup.kernels.normalise import normalise_text
+from dedup.kernels.shingle import chunk_tokens, hash_tokens, shingle_hashes, tokenize
+from dedup.kernels.sketch import sketch_texts
+from dedup.kernels.terms import ENGLISH_STOP_WORDS, content_mask
+from dedup.kernels.xxh3 import xxh3_64
 
 TEXT = "Meta is pumping $14.3 billion into Scale AI, and will hold a 49% stake, a Scale AI spokesperson said on Thursday."
 
@@ -192,8 +192,8 @@ def test_normalised_lines_have_single_spaces_between_words(text: str) -> None:
 def test_english_frequencies_are_wordfreqs() -> None:
     from wordfreq import top_n_list, word_frequency, zipf_frequency
 
-    from dedup.facts import rarity
-    from dedup.terms import english_frequency
+    from dedup.kernels.facts import rarity
+    from dedup.kernels.terms import english_frequency
 
     terms = top_n_list("en", 50_000)[::10] + ["kalomar", "droege", "o'neil", "14.3", "1500", "café", "x2", "Mixed", "a"]
     assert [english_frequency(t) for t in terms] == [word_frequency(t, "en") for t in terms]

@@ -21,9 +21,9 @@ from filelock import FileLock
 from typer.testing import CliRunner
 
 import dedup.pipeline
-from dedup.atomic import OWNER, scratch_directory
+from dedup.store.atomic import OWNER, scratch_directory
 from dedup.cli import EXIT_CORRUPT, EXIT_DISK_FULL, EXIT_LOCKED, EXIT_USAGE, app
-from dedup.state import load_state
+from dedup.store.state import load_state
 
 ARTICLES = sorted(wikiref().items())
 
@@ -165,7 +165,7 @@ def _scratch(tmp_path: Path, kind: str) -> list[str]:
 
 def test_scratch_directories_of_dead_runs_are_removed_and_live_ones_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    killed = "from dedup.atomic import scratch_directory\nimport os\nwith scratch_directory('spill'):\n    os._exit(0)\n"  # no clean-up, as under SIGKILL
+    killed = "from dedup.store.atomic import scratch_directory\nimport os\nwith scratch_directory('spill'):\n    os._exit(0)\n"  # no clean-up, as under SIGKILL
     subprocess.run([sys.executable, "-c", killed], env=os.environ | {"TMPDIR": str(tmp_path)}, check=True)
     assert len(_scratch(tmp_path, "spill")) == 1
     claiming = tmp_path / "dedup-spill-claiming"  # a run between creating its directory and locking it
@@ -205,9 +205,9 @@ def _full_under(module_name: str, directory: str) -> Callable[[pytest.MonkeyPatc
 
 FULL = {
     "spill": _fill_spill,
-    "segment": _full_under("dedup.segments", "state"),
-    "reports": _full_under("dedup.atomic", "out"),  # the Parquet files, written through atomic.write_parquet
-    "state": _full_under("dedup.atomic", "state"),
+    "segment": _full_under("dedup.store.segments", "state"),
+    "reports": _full_under("dedup.store.atomic", "out"),  # the Parquet files, written through atomic.write_parquet
+    "state": _full_under("dedup.store.atomic", "state"),
 }
 
 

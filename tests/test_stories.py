@@ -13,7 +13,7 @@ import pytest
 from corpus import SEEDS, run, wikiref, write_jsonl
 
 from dedup.config import load_config
-from dedup.pair_model import FEATURES, PACKAGED, ModelError, load_model
+from dedup.kernels.pair_model import FEATURES, PACKAGED, ModelError, load_model
 
 
 def _seed_feed(feed: Path) -> None:

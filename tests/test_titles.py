@@ -10,10 +10,10 @@ import polars as pl
 from corpus import SEEDS, run
 
 from dedup.config import load_config
-from dedup.ingest import list_feed_files, read_file
+from dedup.readers.ingest import list_feed_files, read_file
 from dedup.pipeline import _full_text
 from dedup.records import Article
-from dedup.titles import text_title
+from dedup.readers.titles import text_title
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

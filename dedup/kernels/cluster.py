@@ -23,7 +23,7 @@ import numpy as np
 import xxhash
 
 from dedup.arrays import distinct
-from dedup.verify import Edge
+from dedup.kernels.verify import Edge
 
 
 def near_copy_groups(edges: list[Edge], n: int) -> np.ndarray:

@@ -45,7 +45,7 @@ from defusedxml import DefusedXmlException
 
 from dedup.config import IngestConfig
 from dedup.records import Article, Rejection
-from dedup.titles import text_title
+from dedup.readers.titles import text_title
 
 Item = Article | Rejection
 

@@ -22,7 +22,7 @@ import numpy as np
 from wordfreq import get_frequency_dict, word_frequency
 
 from dedup.arrays import Ragged, is_all_rows
-from dedup.shingle import hash_tokens
+from dedup.kernels.shingle import hash_tokens
 
 FEATURES = 1 << 22
 BACKGROUND_DOC_WORDS = 400

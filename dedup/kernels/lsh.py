@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from dedup.arrays import distinct_of_sorted, ragged_arange
-from dedup.shingle import fmix64
+from dedup.kernels.shingle import fmix64
 
 
 def lsh_params(threshold: float, num_perm: int, bands: int | None = None, rows: int | None = None) -> tuple[int, int]:

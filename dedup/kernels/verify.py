@@ -16,8 +16,8 @@ from datetime import datetime
 import numpy as np
 
 from dedup.config import Config
-from dedup.facts import same_story_possible
-from dedup.sketch import Sketch
+from dedup.kernels.facts import same_story_possible
+from dedup.kernels.sketch import Sketch
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from dedup.arrays import ascii_word_bytes, in_byte_range, ragged_arange
-from dedup.terms import ENGLISH_STOP_WORDS, english_frequency
+from dedup.kernels.terms import ENGLISH_STOP_WORDS, english_frequency
 
 # patterns open with the character they need, so the (slow) lookbehind runs only there
 NUMBER = re.compile(r"\d(?<![\w.]\d)\d*(?:[.,]\d+)*")

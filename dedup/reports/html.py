@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from dedup.config import ReportConfig
-from dedup.views import ReportData, canonical_sentences, diff_counts, label, ranked, story_details, summary
+from dedup.reports.views import ReportData, canonical_sentences, diff_counts, label, ranked, story_details, summary
 
 CHART_WIDTH, BAR_HEIGHT, TIMELINE_HEIGHT = 640, 120, 36
 """Inline SVG sizes in pixels: the charts' width, the histogram's bar area and a timeline's height."""

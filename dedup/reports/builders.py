@@ -10,9 +10,9 @@ from typing import Any
 
 import polars as pl
 
-from dedup.atomic import publish, write_parquet
-from dedup.diff import VariantDiff
-from dedup.html_report import write_report_html
+from dedup.store.atomic import publish, write_parquet
+from dedup.kernels.diff import VariantDiff
+from dedup.reports.html import write_report_html
 from dedup.records import Rejection
 
 REPORT_FILES = ["documents.parquet", "clusters.parquet", "events.parquet", "variants.parquet", "rejected.parquet", "run.json", "report.html"]

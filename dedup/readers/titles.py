@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from dedup.diff import split_sentences
+from dedup.kernels.diff import split_sentences
 
 OPENING_LINES = 6
 """Captions, credits and date lines are looked for among this many first lines;

@@ -19,7 +19,7 @@ import numpy as np
 import xxhash
 
 from dedup.arrays import ascii_word_bytes, distinct
-from dedup.xxh3 import xxh3_64
+from dedup.kernels.xxh3 import xxh3_64
 
 TOKEN = re.compile(r"\w+(?:[.,']\w+)*")
 _MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,

@@ -17,13 +17,13 @@ import numpy as np
 import polars as pl
 
 from dedup.arrays import Ragged
-from dedup.canonical import preference_order
+from dedup.kernels.canonical import preference_order
 from dedup.config import CanonicalConfig
-from dedup.facts import Facts
+from dedup.kernels.facts import Facts
 from dedup.records import Article
-from dedup.segments import Segment
-from dedup.sketch import Sketch
-from dedup.terms import TermCounts, Terms
+from dedup.store.segments import Segment
+from dedup.kernels.sketch import Sketch
+from dedup.kernels.terms import TermCounts, Terms
 
 ARTICLE_SCHEMA = {
     "doc_id": pl.String, "path": pl.String, "record": pl.Int64, "title": pl.String, "url": pl.String, "source": pl.String,

@@ -21,10 +21,10 @@ import xxhash
 
 from dedup.arrays import Ragged, distinct_of_sorted, is_all_rows
 from dedup.config import Config
-from dedup.facts import Facts, chunk_facts
-from dedup.minhash import MinHasher
-from dedup.shingle import chunk_tokens, hash_tokens, shingle_hashes, shingle_values
-from dedup.terms import FEATURES, Terms, background_shares, content_mask
+from dedup.kernels.facts import Facts, chunk_facts
+from dedup.kernels.minhash import MinHasher
+from dedup.kernels.shingle import chunk_tokens, hash_tokens, shingle_hashes, shingle_values
+from dedup.kernels.terms import FEATURES, Terms, background_shares, content_mask
 
 
 @dataclass(slots=True)

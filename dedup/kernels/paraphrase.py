@@ -41,10 +41,10 @@ from scipy.sparse import csr_matrix
 
 from dedup.arrays import Ragged, distinct_indices, index_in, shared_counts
 from dedup.config import Config
-from dedup.lsh import Buckets, band_keys, distinct_pairs, lsh_params
-from dedup.pair_model import FEATURES as PAIR_FEATURES
-from dedup.pair_model import PairModel
-from dedup.terms import FEATURES, TermCounts, Terms
+from dedup.kernels.lsh import Buckets, band_keys, distinct_pairs, lsh_params
+from dedup.kernels.pair_model import FEATURES as PAIR_FEATURES
+from dedup.kernels.pair_model import PairModel
+from dedup.kernels.terms import FEATURES, TermCounts, Terms
 
 BACKGROUND_DOCS = 1000
 

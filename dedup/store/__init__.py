@@ -1,0 +1,1 @@
+"""The store: atomic publishing, sketch segments, the state kept between runs and the window of documents a run clusters."""
