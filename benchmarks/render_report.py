@@ -1,9 +1,11 @@
 """Render a report directory's report.html in headless Chromium and save screenshots.
 
 Checks the page in a real browser, opened from disk with the network off:
-one screenshot of the top of the page, one with the largest story opened
-(``#story-ID``, which the page's script opens), and the DOM after the
-scripts ran, to count the stories the browser shows. Prints the file's size and how
+one screenshot of the top of the page, one of the largest story opened by
+its anchor (``#story-ID``, which the page's script opens), and the DOM after
+the scripts ran, to count the stories the browser shows. (Headless Chromium
+paints nothing above a position the page scrolled to, so the story's
+screenshot is of a copy of the page that hides everything else.) Prints the file's size and how
 long each render took.
 
     .venv/bin/python benchmarks/render_report.py REPORT_DIR [--out benchmarks/out/render]
@@ -68,7 +70,10 @@ def main() -> None:
     print(f"{page}: {page.stat().st_size / 1e6:.2f} MB, {clusters.height} stories in the reports")
     _, seconds = run_chromium(binary, page.as_uri(), TOP_WINDOW, f"--screenshot={(args.out / 'top.png').resolve()}")
     print(f"screenshot of the top: {args.out / 'top.png'} ({seconds:.1f} s)")
-    _, seconds = run_chromium(binary, f"{page.as_uri()}#story-{largest}", STORY_WINDOW, f"--screenshot={(args.out / 'story.png').resolve()}")
+    alone = (args.out / "story-alone.html").resolve()
+    hide = f"<style>body>header,#summary,#list,details.story:not([id='story-{largest}']){{display:none}}</style></head>"
+    alone.write_text(page.read_text(encoding="utf-8").replace("</head>", hide, 1), encoding="utf-8")
+    _, seconds = run_chromium(binary, f"{alone.as_uri()}#story-{largest}", STORY_WINDOW, f"--screenshot={(args.out / 'story.png').resolve()}")
     print(f"screenshot with story {largest} open: {args.out / 'story.png'} ({seconds:.1f} s)")
     dom, seconds = run_chromium(binary, f"{page.as_uri()}#story-{largest}", TOP_WINDOW, "--dump-dom")
     rows = len(re.findall(r"<tr data-search=", dom))

@@ -7,6 +7,7 @@ keys and wrong types are rejected with the key's dotted path.
 
 from __future__ import annotations
 
+import codecs
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +38,25 @@ class IngestConfig(_Section):
         5_000_000, gt=0, description="HTML files larger than this are rejected unread: extracting the text takes seconds a megabyte."
     )
     min_text_chars: int = Field(1, ge=1, description="Records with less text than this are rejected as empty.")
+    legacy_encodings: list[str] = Field(
+        default_factory=lambda: ["big5hkscs", "gb18030", "cp949", "johab", "cp932", "euc_jis_2004", "shift_jis_2004", "iso2022_jp_2", "iso2022_kr", "hz", "cp1252"],
+        description="Text that is not UTF-8 (and has no byte order mark) is decoded with the first of these, after the encoding charset-normalizer detects, that gives plausible text.",
+    )
+    max_accented_share: float = Field(
+        0.5, gt=0, le=1,
+        description="A decoding whose only non-ASCII letters are Latin is mojibake when more than this share of its Latin letters are accented.",
+    )  # fmt: skip
+
+    @field_validator("legacy_encodings")
+    @classmethod
+    def _known_codecs(cls, names: list[str]) -> list[str]:
+        for name in names:
+            try:
+                codecs.lookup(name)
+            except LookupError:
+                raise ValueError(f"unknown encoding {name!r}") from None
+        return names
+
     max_title_chars: int = Field(300, gt=0, description="A text file's title (the first sentence of its first line that is no caption, credit or date) is cut at the last space within this many characters.")
 
 
@@ -68,6 +88,17 @@ class NormaliseConfig(_Section):
     )
     recurring_line_max_words: int = Field(
         12, ge=1, description="Only lines of at most this many words count as recurring boilerplate; long lines are story text."
+    )
+
+
+class LanguageConfig(_Section):
+    english_stop_share: float = Field(
+        0.25, gt=0, le=1,
+        description="A document whose words are at least this share English stop words is English, without the detector (English news: 0.3 to 0.55; of 500 translations of the UDHR only English, Nigerian Pidgin and Scots reach 0.25).",
+    )  # fmt: skip
+    sample_chars: int = Field(1000, ge=50, description="The language detector reads this many characters of a document's opening.")
+    min_confidence: float = Field(
+        0.9, ge=0, le=1, description="A detection less sure than this leaves the language undetermined (null), which may be one story with any language."
     )
 
 
@@ -186,6 +217,7 @@ class RuntimeConfig(_Section):
 class Config(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
+    language: LanguageConfig = Field(default_factory=LanguageConfig)
     near_copy: NearCopyConfig = Field(default_factory=NearCopyConfig)
     paraphrase: ParaphraseConfig = Field(default_factory=ParaphraseConfig)
     story: StoryConfig = Field(default_factory=StoryConfig)

@@ -32,6 +32,7 @@ from dedup.kernels.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.config import Config, NormaliseConfig
 from dedup.kernels.diff import diff_pairs
 from dedup.readers.ingest import display_path, list_feed_files, read_file, unique_ids
+from dedup.kernels.language import name_of
 from dedup.kernels.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.kernels.normalise import Boilerplate, normalise_text
 from dedup.engine.local import iter_chunks
@@ -427,7 +428,8 @@ def build_reports(
             "cluster_id": cluster_ids, "event_id": event_ids, "group_id": ids[group], "canonical_doc_id": ids[canon], "match": match_kind,
             "jaccard": jaccard, "containment": containment, "paraphrase_score": _nullable(paraphrase),
         }  # fmt: skip
-        reports = report.make_reports(docs, rows | {"is_canonical": is_canonical}, diffs, reasons, rejections, previous_canonicals)
+        languages = pl.Series("language", [name_of(code) for code in window.array("language").tolist()], dtype=pl.String)
+        reports = report.make_reports(docs.with_columns(languages), rows | {"is_canonical": is_canonical}, diffs, reasons, rejections, previous_canonicals)
     state_only = {"canonical_run": runs[canon], "in_canonical_group": in_canonical_group, "representative": matched.representative, "leader": group == np.arange(n)}
     return reports, rows | state_only
 
@@ -534,6 +536,7 @@ def _sketch_settings(config: Config) -> dict[str, Any]:
         "lede_words": config.near_copy.lede_words,
         "paraphrase_num_perm": config.paraphrase.num_perm,
         "fingerprint_terms": config.paraphrase.fingerprint_terms,
+        "language": config.language.model_dump(mode="json"),
     }
 
 

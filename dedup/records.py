@@ -23,6 +23,8 @@ class Article:
     source: str | None = None
     published: datetime | None = None
     flags: list[str] = field(default_factory=list)
+    encoding: str = "utf-8"
+    """The codec its file was decoded from (``ingest.decode_text``)."""
 
 
 @dataclass(slots=True, frozen=True)

@@ -116,7 +116,8 @@ def print_story(console: Console, detail: dict[str, Any], items: int) -> None:
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column(overflow="fold")
     for name in ("title", "doc_id", "source", "published", "url", "reason"):
-        facts.add_row(name, Text(_value(canonical.get(name))))
+        value = canonical.get(name)
+        facts.add_row(name, Text(_date(value, with_time=True) if name == "published" else _value(value)))
     console.print(Text("Canonical", style="bold underline"))
     console.print(facts)
     console.print(Text("Members", style="bold underline"))
@@ -208,5 +209,8 @@ def _score(value: Any) -> str:
     return MISSING if value is None or value != value else f"{value:.2f}"
 
 
-def _date(value: Any) -> str:
-    return value[:16].replace("T", " ") if isinstance(value, str) else MISSING
+def _date(value: Any, with_time: bool = False) -> str:
+    """An ISO 8601 time (UTC) as its date, or its date and minute."""
+    if not isinstance(value, str):
+        return MISSING
+    return value[:16].replace("T", " ") + " UTC" if with_time else value[:10]

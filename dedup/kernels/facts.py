@@ -18,17 +18,26 @@ from functools import lru_cache
 import numpy as np
 
 from dedup.arrays import ascii_word_bytes, in_byte_range, ragged_arange
-from dedup.kernels.terms import ENGLISH_STOP_WORDS, english_frequency
+from dedup.kernels.language import UNDETERMINED, same_language_possible
+from dedup.kernels.scripts import NO_SPACE, has_no_space_script
+from dedup.kernels.terms import ENGLISH_STOP_WORDS, background_frequency
 
 # patterns open with the character they need, so the (slow) lookbehind runs only there
 NUMBER = re.compile(r"\d(?<![\w.]\d)\d*(?:[.,]\d+)*")
+FIGURE_MULTIPLIERS = "十百千万萬亿億兆"
+"""Chinese and Japanese multipliers a figure may end with (3.5万: 35,000; 120億: 12 billion)."""
+CJK_NUMBER = re.compile(rf"\d(?<![^\W{NO_SPACE}]\d)(?<!\.\d)\d*(?:[.,]\d+)*[{FIGURE_MULTIPLIERS}]?")
+"""``NUMBER`` for text holding scripts written without spaces: a figure may
+follow a character of those scripts (2024年3月: 2024 and 3, where \\w would
+hide them) and keeps its multiplier. Full-width digits are ASCII by then
+(NFKC, ``normalise``)."""
 _ONE_PER_BILLION = 1e-9  # wordfreq's zipf_to_freq(0)
 _MAX_ZIPF = 8.0  # above the Zipf value of the commonest English word ("the": 7.7)
 # a capitalised word after a space that follows anything but a sentence end
 NAME_INSIDE_SENTENCE = re.compile(r"[A-Z](?<=[^.!?:\s\"'(\[] [A-Z])(?:[\w'-]*\w)?")
 
 
-_THOUSANDS = re.compile(r"\d{1,3}(,\d{3})+")
+_THOUSANDS = re.compile(rf"\d{{1,3}}(,\d{{3}})+[{FIGURE_MULTIPLIERS}]?")
 
 
 def _folded_names(found: list[str]) -> list[str]:
@@ -44,6 +53,8 @@ class Facts:
 
     numbers: np.ndarray
     names: np.ndarray
+    language: int = UNDETERMINED
+    """Its language (``language.code_of``): documents in two languages are never one story."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +72,7 @@ def rarity(term: str) -> float:
     """How rare ``term`` is in English: 8 minus its Zipf frequency (wordfreq's
     ``zipf_frequency``: the log10 of its frequency per billion words, at least
     one per billion, to two decimals)."""
-    return _MAX_ZIPF - round(math.log(english_frequency(term, _ONE_PER_BILLION), 10) + 9, 2)  # as wordfreq computes it
+    return _MAX_ZIPF - round(math.log(background_frequency(term, _ONE_PER_BILLION), 10) + 9, 2)  # as wordfreq computes it
 
 
 def extract_facts(text: str, salient_terms: int) -> FactTerms:
@@ -89,7 +100,7 @@ def chunk_facts(texts: list[str], salient_terms: int) -> list[FactTerms]:
     for pattern, (starts, lengths) in ((NUMBER, ascii_number_spans(data)), (NAME_INSIDE_SENTENCE, ascii_name_spans(data))):
         matches, docs = _span_texts(data, starts, lengths), [plain[np.searchsorted(text_starts, starts, side="right") - 1]]
         for i in others:
-            more = pattern.findall(texts[i])
+            more = (CJK_NUMBER if pattern is NUMBER and has_no_space_script(texts[i]) else pattern).findall(texts[i])
             matches += more
             docs.append(np.full(len(more), i, dtype=np.int64))
         found.append((matches, docs))
@@ -213,8 +224,9 @@ def same_story_possible(
     min_agreement: float,
     undated_needs_numbers: bool,
 ) -> bool:
-    """Can two similar documents be the same story, given their facts and dates?
+    """Can two similar documents be the same story, given their languages, facts and dates?
 
+    Not in two languages (translation is not matched: a shared figure is no story).
     Published within ``window_hours`` of each other: yes, facts may be revised
     (a new death toll, a new quote). Further apart: only if both the numbers
     and the names agree (overlap at least ``min_agreement``; a document without
@@ -223,6 +235,8 @@ def same_story_possible(
     when ``undated_needs_numbers`` (near-copies, where a changed figure is the
     only difference between template stories); otherwise yes.
     """
+    if not same_language_possible(a.language, b.language):
+        return False
     numbers_ok = len(a.numbers) == 0 or len(b.numbers) == 0 or overlap(a.numbers, b.numbers) >= min_agreement
     if published_a is None or published_b is None:
         return numbers_ok or not undated_needs_numbers

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import xxhash
 
 from dedup.config import NormaliseConfig
+from dedup.kernels.scripts import word_gaps
 
 _CHAR_MAP = str.maketrans(
     {
@@ -69,7 +70,7 @@ class Boilerplate:
     half of a document ends the article there ("Related Posts", "Previous
     Article" and the headline lists below them); a line matching
     ``drop_line_patterns`` is dropped; a short line (at most
-    ``recurring_line_max_words`` words) that occurs in at least
+    ``recurring_line_max_words`` words, counted by ``scripts.word_gaps``) that occurs in at least
     ``recurring_line_min_docs`` documents of the feed is dropped. Long recurring
     lines are kept: in a news feed they are the story text of syndicated copies.
     """
@@ -83,7 +84,7 @@ class Boilerplate:
     def short_line_keys(self, text: str) -> set[int]:
         """Keys of this document's short lines (input to ``recurring_lines``)."""
         limit = self.config.recurring_line_max_words
-        return {line_key(line) for line in text.split("\n") if line.count(" ") < limit}
+        return {line_key(line) for line in text.split("\n") if word_gaps(line) < limit}
 
     def strip(self, text: str) -> str:
         lines = text.split("\n")
@@ -97,7 +98,7 @@ class Boilerplate:
             line
             for line in lines
             if not self.drop.match(line)
-            and not (self.recurring and line.count(" ") < limit and line_key(line) in self.recurring)
+            and not (self.recurring and word_gaps(line) < limit and line_key(line) in self.recurring)
         )
 
 

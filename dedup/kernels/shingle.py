@@ -1,5 +1,11 @@
 """Shingle: word tokens hashed with xxhash, combined into word n-gram hashes.
 
+A token is a word or number; in scripts written without spaces between words
+(Han, Kana, Hangul, Thai: ``scripts.NO_SPACE``) a token is a character
+bigram of each run, overlapping (一二三 gives 一二, 二三; a one-character
+run is its own token), the usual unit for those scripts when no segmenter
+is at hand: a changed character changes two tokens, not a whole clause.
+
 A token is hashed with xxh3-64 of its UTF-8 bytes; a shingle of ``k``
 consecutive words is a position-weighted sum of its token hashes (mod 2^64),
 mixed with the MurmurHash3 finalizer and cut to 32 bits. A chunk of documents
@@ -19,16 +25,35 @@ import numpy as np
 import xxhash
 
 from dedup.arrays import ascii_word_bytes, distinct
+from dedup.kernels.scripts import NO_SPACE, NO_SPACE_RUN
 from dedup.kernels.xxh3 import xxh3_64
 
 TOKEN = re.compile(r"\w+(?:[.,']\w+)*")
+_MIXED_TOKEN = re.compile(f"[{NO_SPACE}]+|\\w+(?:[.,']\\w+)*")
+"""A run of a script without spaces (split into bigrams after), or a ``TOKEN``."""
 _MULTIPLIERS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
                          0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB], dtype=np.uint64)  # fmt: skip
 
 
 def tokenize(text: str) -> list[str]:
-    """Case-folded word and number tokens ("14.3", "1,500" and "don't" stay whole)."""
-    return TOKEN.findall(text.casefold())
+    """Case-folded word and number tokens ("14.3", "1,500" and "don't" stay
+    whole), and character bigrams of Han, Kana, Hangul and Thai runs."""
+    return folded_tokens(text.casefold())
+
+
+def folded_tokens(folded: str) -> list[str]:
+    """``tokenize`` of case-folded text. Text without a script written
+    without spaces takes ``TOKEN`` alone; other text has each run of such a
+    script set apart by spaces first, so that no ``TOKEN`` reaches into it."""
+    if folded.isascii() or NO_SPACE_RUN.search(folded) is None:
+        return TOKEN.findall(folded)
+    tokens: list[str] = []
+    for token in _MIXED_TOKEN.findall(NO_SPACE_RUN.sub(r" \g<0> ", folded)):
+        if NO_SPACE_RUN.match(token):
+            tokens += [token[i : i + 2] for i in range(len(token) - 1)] or [token]
+        else:
+            tokens.append(token)
+    return tokens
 
 
 def ascii_token_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +100,7 @@ def chunk_tokens(texts: list[str]) -> ChunkTokens:
     text_starts = np.cumsum([0] + [len(text) + 1 for text, is_ascii in zip(folded, ascii_docs) if is_ascii])
     plain_counts = np.diff(np.searchsorted(plain_starts, text_starts))
     # other texts: their regex tokens, "\0" between (no token holds it)
-    other_tokens = [TOKEN.findall(text) for text, is_ascii in zip(folded, ascii_docs) if not is_ascii]
+    other_tokens = [folded_tokens(text) for text, is_ascii in zip(folded, ascii_docs) if not is_ascii]
     other = "\0".join("\0".join(tokens) for tokens in other_tokens if tokens).encode("utf-8", "surrogatepass")
     other_data = np.frombuffer(other, dtype=np.uint8)
     ends = np.concatenate([np.flatnonzero(other_data == 0), [len(other_data)]]) if len(other_data) else np.empty(0, np.int64)

@@ -22,6 +22,7 @@ import xxhash
 from dedup.arrays import Ragged, distinct_of_sorted, is_all_rows
 from dedup.config import Config
 from dedup.kernels.facts import Facts, chunk_facts
+from dedup.kernels.language import document_languages
 from dedup.kernels.minhash import MinHasher
 from dedup.kernels.shingle import chunk_tokens, hash_tokens, shingle_hashes, shingle_values
 from dedup.kernels.terms import FEATURES, Terms, background_shares, content_mask
@@ -57,6 +58,8 @@ class PackedSketches:
     """(n, near_copy.num_perm) uint32 MinHash signatures of the shingle sets."""
     fact_signatures: np.ndarray
     """(n, paraphrase.num_perm) uint32 MinHash signatures of the salient facts."""
+    language: np.ndarray
+    """uint32 language code of each document (``language.code_of``; 0: undetermined)."""
 
     def __len__(self) -> int:
         return len(self.words)
@@ -67,7 +70,7 @@ class PackedSketches:
         )
 
     def facts(self, i: int) -> Facts:
-        return Facts(numbers=self.numbers.row(i), names=self.names.row(i))
+        return Facts(numbers=self.numbers.row(i), names=self.names.row(i), language=int(self.language[i]))
 
     def take(self, rows: np.ndarray) -> PackedSketches:
         """The given rows, in that order (copies, also from memory-mapped arrays, unless all rows in order)."""
@@ -133,7 +136,9 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     text_hash = [xxhash.xxh3_64_intdigest(hashes[a:b].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     lede_hash = [xxhash.xxh3_64_intdigest(hashes[a : min(a + near.lede_words, b)].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     shingles = _chunk_shingles(hashes, offsets, doc_of_token, near.shingle_words)
-    content = np.flatnonzero(content_mask(hashes))
+    is_content = content_mask(hashes)
+    content = np.flatnonzero(is_content)
+    stop_share = np.bincount(doc_of_token, weights=~is_content, minlength=len(texts)) / np.maximum(lengths, 1)
     word_terms = _chunk_terms(doc_of_token[content], hashes[content], lambda k: tokens.text(int(content[k])), len(texts))
     fact_lists = [f.names + f.numbers for f in facts]
     fact_terms = list(chain.from_iterable(fact_lists))
@@ -151,6 +156,7 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
         fact_terms=fact_term_vectors,
         signatures=MinHasher(near.num_perm, near.seed).signatures_of(shingles.values, shingles.offsets),
         fact_signatures=MinHasher(para.num_perm, near.seed).signatures(salient),
+        language=document_languages(texts, stop_share, config.language),
     )
 
 

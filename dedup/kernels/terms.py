@@ -22,6 +22,7 @@ import numpy as np
 from wordfreq import get_frequency_dict, word_frequency
 
 from dedup.arrays import Ragged, is_all_rows
+from dedup.kernels.scripts import has_no_space_script, script_family
 from dedup.kernels.shingle import hash_tokens
 
 FEATURES = 1 << 22
@@ -105,10 +106,36 @@ def english_frequency(term: str, minimum: float = 0.0) -> float:
     return round(unrounded, math.floor(-math.log(unrounded, 10)) + 3) if unrounded else 0.0
 
 
+_SCRIPT_LANGUAGES = (("Hangul", ("ko",)), ("Kana", ("ja",)), ("Han", ("zh", "ja")))
+"""The wordfreq lists a token of a script without spaces is looked up in, by
+the first of these scripts it holds (Kana before Han: Japanese writes both;
+Han alone may be Chinese or Japanese: the higher frequency counts)."""
+
+
+@cache
+def _frequencies(language: str) -> dict[str, float]:
+    return get_frequency_dict(language, "best")
+
+
+def background_frequency(term: str, minimum: float = 0.0) -> float:
+    """A term's frequency in general text: ``english_frequency``, except for
+    a token of a script written without spaces (a character bigram), which is
+    looked up as it is in wordfreq's lists of the languages its script implies
+    (Hangul: Korean, Kana: Japanese, Han: Chinese or Japanese; none for Thai), at least
+    ``minimum``: wordfreq would segment it first, with tools it does not
+    install (jieba, MeCab). A bigram that is no word there counts as rare."""
+    if not has_no_space_script(term):
+        return english_frequency(term, minimum)
+    scripts = {script_family(c) for c in term}
+    languages = next((codes for script, codes in _SCRIPT_LANGUAGES if script in scripts), ())
+    return max([_frequencies(language).get(term, 0.0) for language in languages] + [minimum])
+
+
 def background_share(term: str) -> float:
-    """Share of ordinary ``BACKGROUND_DOC_WORDS``-word English documents
-    expected to hold ``term``, from its frequency in general English."""
-    return -math.expm1(-english_frequency(term) * BACKGROUND_DOC_WORDS)
+    """Share of ordinary ``BACKGROUND_DOC_WORDS``-word documents expected to
+    hold ``term``, from its frequency in general text (``background_frequency``;
+    English but for scripts written without spaces)."""
+    return -math.expm1(-background_frequency(term) * BACKGROUND_DOC_WORDS)
 
 
 _SHARES: dict[int, float] = {}

@@ -25,6 +25,7 @@ U+FFFD, and a path's undecodable bytes are shown as ``\\xff`` (``display_path``)
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
@@ -45,6 +46,7 @@ from defusedxml import DefusedXmlException
 
 from dedup.config import IngestConfig
 from dedup.records import Article, Rejection
+from dedup.kernels.scripts import implausible_text
 from dedup.readers.titles import text_title
 
 Item = Article | Rejection
@@ -155,26 +157,74 @@ def _epoch(value: int | float, latest: datetime) -> datetime | None:
     return None
 
 
-def decode_text(data: bytes) -> str:
-    """Bytes to text: UTF-8 (BOM allowed), else Windows-1252 (the web's
-    de-facto fallback for unlabelled Western text), else what
-    charset-normalizer detects. Raises ValueError with the reason otherwise."""
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+"""Byte order marks and the codec each starts (UTF-32's before UTF-16's: FF FE 00 00 opens both)."""
+_SEVEN_BIT_SHIFTS = (b"\x1b", b"~{")
+"""What 7-bit CJK encodings (ISO-2022-JP and -KR, HZ) shift with: ASCII bytes holding one may be such text, not ASCII."""
+_SEVEN_BIT_CODECS = frozenset(codecs.lookup(name).name for name in ("iso2022_jp", "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_3", "iso2022_jp_ext", "iso2022_kr", "hz"))
+_LATIN_CODE_PAGES = frozenset(
+    codecs.lookup(name).name
+    for name in ("latin_1", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16",
+                 "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "cp437", "cp850", "cp858", "mac_roman", "mac_latin2", "mac_iceland", "mac_turkish")
+)  # fmt: skip
+"""Single-byte code pages of Latin script: where the detector guesses one of them, Windows-1252 is tried first."""
+
+
+def decode_text(data: bytes, config: IngestConfig) -> tuple[str, str]:
+    """Bytes to (text, the codec's name). Raises ValueError with the reason
+    when no encoding gives plausible text.
+
+    In order: a byte order mark (UTF-8, UTF-16, UTF-32) decides; bytes with
+    NUL are binary; strict UTF-8 (unless 7-bit ASCII holds a CJK shift
+    sequence); then the encoding charset-normalizer finds most likely, then
+    each of ``ingest.legacy_encodings`` in turn (the detector abstains on
+    some, cp949 and johab among them): the first that decodes strictly to
+    plausible text (``scripts.implausible_text``) wins. Windows-1252 is
+    among them, so it is the answer only where it gives plausible text and
+    no CJK codec did; mojibake is rejected, not clustered.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"invalid {codec.upper()} after its byte order mark (byte {exc.start})") from None
     if b"\x00" in data[:8192]:
         raise ValueError("binary file (NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-        if not any(ord(c) < 32 and c not in "\t\r\n\f" for c in text):
-            return text
-    except UnicodeDecodeError:
-        pass
+    shifted = data.isascii() and any(shift in data for shift in _SEVEN_BIT_SHIFTS)
+    if not shifted:
+        try:
+            return data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    tried: list[str] = []
+    for codec in _candidates(data, config.legacy_encodings, shifted):
+        tried.append(codec)
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if implausible_text(text, config.max_accented_share) is None and not (shifted and text.isascii()):
+            return text, codec
+    if shifted:
+        return data.decode("ascii"), "utf-8"
+    raise ValueError(f"invalid UTF-8, and no other encoding gives plausible text (tried {', '.join(tried)}): mojibake, not clustered")
+
+
+def _candidates(data: bytes, legacy: list[str], shifted: bool) -> list[str]:
+    """The codecs ``decode_text`` tries, in order, by Python's names:
+    charset-normalizer's best guess, then ``legacy``; only 7-bit codecs for
+    ASCII bytes with a shift sequence. Windows-1252 goes first where the
+    guess is another Latin code page (the detector picks, say, cp1250 for
+    short Western text, where cp1252 is the web's answer: WHATWG decodes
+    ISO-8859-1 and unlabelled Western text so)."""
     best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        raise ValueError("invalid UTF-8 and no other text encoding detected")
-    return str(best)
+    names = [codecs.lookup(name).name for name in [*([best.encoding] if best is not None else []), *legacy]]
+    if shifted:
+        names = [name for name in names if name in _SEVEN_BIT_CODECS]
+    elif names and names[0] in _LATIN_CODE_PAGES:
+        names.insert(0, "cp1252")
+    return list(dict.fromkeys(names))
 
 
 def html_to_text(fragment: str) -> str:
@@ -199,6 +249,13 @@ class _Reader:
         self.config = config
         self.now = now
         self.compressed = path.suffix.lower() == ".gz"
+        self.encoding = "utf-8"
+        """What the file's text was decoded from (``decode``; JSONL is UTF-8, a feed as its XML declaration says)."""
+
+    def decode(self, data: bytes) -> str:
+        """``decode_text`` of ``data``; its encoding goes to the file's articles."""
+        text, self.encoding = decode_text(data, self.config)
+        return text
 
     def reject(self, reason: str, record: int | None = None) -> Rejection:
         return Rejection(self.rel, record, reason)
@@ -252,6 +309,7 @@ class _Reader:
             source=_as_str(picked["source"]) or None,
             published=published,
             flags=flags,
+            encoding=self.encoding,
         )
 
     def read(self) -> Iterator[Item]:
@@ -307,7 +365,7 @@ class _JsonLinesReader(_Reader):
 
 class _JsonReader(_Reader):
     def read(self) -> Iterator[Item]:
-        text = decode_text(self.read_bytes())
+        text = self.decode(self.read_bytes())
         if text.lstrip().startswith("<"):
             yield self.reject("not JSON: the file holds HTML or XML (an error page saved as .json?)")
             return
@@ -335,7 +393,7 @@ class _JsonReader(_Reader):
 
 class _TextReader(_Reader):
     def read(self) -> Iterator[Item]:
-        text = decode_text(self.read_bytes()).replace("\r\n", "\n").replace("\r", "\n")
+        text = self.decode(self.read_bytes()).replace("\r\n", "\n").replace("\r", "\n")
         title, published = text_title(text, self.config.max_title_chars)
         yield self.article({"title": title, "text": text, "published": published}, None, self.rel)
 
@@ -344,7 +402,7 @@ class _HtmlReader(_Reader):
     def read(self) -> Iterator[Item]:
         import trafilatura  # here, not at the top: its import costs a tenth of a second in every run, HTML or not
 
-        html = decode_text(self.read_bytes("max_html_bytes"))
+        html = self.decode(self.read_bytes("max_html_bytes"))
         extracted = trafilatura.bare_extraction(html, with_metadata=True)
         if extracted is None or not (extracted.text or "").strip():
             yield self.reject("no main text found in HTML")
@@ -357,6 +415,17 @@ class _HtmlReader(_Reader):
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
+_XML_ENCODING = re.compile(rb"""\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _codec_name(name: str) -> str:
+    """Python's name for a codec (``UTF8`` -> ``utf-8``), or ``name`` lower-cased if Python has none."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name.lower()
+
+
 _CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 
 
@@ -366,6 +435,9 @@ class _FeedReader(_Reader):
         if not data.strip():
             yield self.reject("empty file")
             return
+        declared = _XML_ENCODING.match(data)
+        if declared:
+            self.encoding = _codec_name(declared.group(1).decode("ascii"))
         try:
             root = SafeET.fromstring(data, forbid_dtd=False)
         except DefusedXmlException as exc:

@@ -22,7 +22,7 @@ DOCUMENTS_SCHEMA = {
     "doc_id": pl.String, "cluster_id": pl.String, "event_id": pl.String, "group_id": pl.String, "is_canonical": pl.Boolean, "match": pl.String,
     "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64,
     "title": pl.String, "source": pl.String, "url": pl.String, "published": pl.Datetime("us", "UTC"),
-    "path": pl.String, "record": pl.Int64, "words": pl.Int64, "flags": pl.List(pl.String),
+    "path": pl.String, "record": pl.Int64, "words": pl.Int64, "language": pl.String, "encoding": pl.String, "flags": pl.List(pl.String),
 }  # fmt: skip
 CLUSTERS_SCHEMA = {
     "cluster_id": pl.String, "event_id": pl.String, "canonical_doc_id": pl.String, "canonical_reason": pl.String, "size": pl.Int64,

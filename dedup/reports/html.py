@@ -227,10 +227,12 @@ def _diff(member: dict[str, Any], canonical_id: str | None, settings: ReportConf
             rows.append(_diff_row(name, item))
         if len(value) > settings.html_diff_items:
             rows.append(f"<tr><td colspan='2' class='note'>… {len(value) - settings.html_diff_items} more in variants.parquet</td></tr>")
-    return (
-        f"<div class='diff'><h4>{_e(member['doc_id'])} <span class='match {_e(member.get('match'))}'>{_e(member.get('match'))}</span></h4><p class='note'>{counts}</p>"
-        f"<table class='sbs'><tr><th>canonical {_e(canonical_id)}</th><th>variant {_e(member['doc_id'])}</th></tr>{''.join(rows)}</table></div>"
+    table = (
+        f"<table class='sbs'><tr><th>canonical {_e(canonical_id)}</th><th>variant {_e(member['doc_id'])}</th></tr>{''.join(rows)}</table>"
+        if rows
+        else "<p class='note'>No sentence differs from the canonical's.</p>"
     )
+    return f"<div class='diff'><h4>{_e(member['doc_id'])} <span class='match {_e(member.get('match'))}'>{_e(member.get('match'))}</span></h4><p class='note'>{counts}</p>{table}</div>"
 
 
 def _diff_row(name: str, item: Any) -> str:

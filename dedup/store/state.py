@@ -42,7 +42,7 @@ from dedup.store.segments import Segment, manifest_digest, open_segment, remove_
 from dedup.store.window import ARTICLE_SCHEMA, RESULT_SCHEMA
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 PUBLISHED = ".published"
 """Written once a state has been published: from then on it has a ``current``."""
 META = "meta.json"

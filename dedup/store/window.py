@@ -27,7 +27,7 @@ from dedup.kernels.terms import TermCounts, Terms
 
 ARTICLE_SCHEMA = {
     "doc_id": pl.String, "path": pl.String, "record": pl.Int64, "title": pl.String, "url": pl.String, "source": pl.String,
-    "published": pl.Datetime("us", "UTC"), "flags": pl.List(pl.String), "run": pl.Int64, "seen_at": pl.Datetime("us", "UTC"), "words": pl.Int64,
+    "published": pl.Datetime("us", "UTC"), "flags": pl.List(pl.String), "encoding": pl.String, "run": pl.Int64, "seen_at": pl.Datetime("us", "UTC"), "words": pl.Int64,
 }  # fmt: skip
 RESULT_SCHEMA = {
     "cluster_id": pl.String, "event_id": pl.String, "group_id": pl.String, "canonical_doc_id": pl.String, "canonical_run": pl.Int64, "in_canonical_group": pl.Boolean,
@@ -145,7 +145,7 @@ class Window:
         return self.segments[self.source[i]].text(int(self.row[i]))
 
 
-ARTICLE_FIELDS = {name: ARTICLE_SCHEMA[name] for name in ("doc_id", "path", "record", "title", "url", "source", "published", "flags")}
+ARTICLE_FIELDS = {name: ARTICLE_SCHEMA[name] for name in ("doc_id", "path", "record", "title", "url", "source", "published", "flags", "encoding")}
 """What the feed says of a document (``ARTICLE_SCHEMA`` less what a run adds)."""
 
 
