@@ -24,7 +24,8 @@ import numpy as np
 from dedup.config import load_config
 from dedup.readers.ingest import list_feed_files
 from dedup.kernels.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets
-from dedup.pipeline import Timings, prepare
+from dedup.progress import Timings
+from dedup.stages.ingest import prepare
 from dedup.progress import SILENT
 from dedup.store.state import utc_now
 from dedup.kernels.terms import TermCounts, Terms

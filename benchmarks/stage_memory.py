@@ -23,6 +23,7 @@ from typing import Any
 
 import dedup.kernels.paraphrase as paraphrase
 import dedup.pipeline as pipeline
+import dedup.progress as progress_module
 from dedup.config import load_config
 from dedup.progress import SILENT
 
@@ -37,7 +38,7 @@ def main() -> None:
     parser.add_argument("feed", type=Path)
     parser.add_argument("--dots", action="store_true", help="print each batch of paraphrase dot products")
     args = parser.parse_args()
-    timed = pipeline.Timings.stage
+    timed = progress_module.Timings.stage
     if args.dots:
         dots = paraphrase._blocked_dots
 
@@ -51,13 +52,13 @@ def main() -> None:
         paraphrase._blocked_dots = counted
 
     @contextmanager
-    def stage(self: pipeline.Timings, name: str) -> Iterator[None]:
+    def stage(self: progress_module.Timings, name: str) -> Iterator[None]:
         start = time.perf_counter()
         with timed(self, name):
             yield
         print(f"{name:12s} {time.perf_counter() - start:7.2f} s  {memory()}", flush=True)
 
-    pipeline.Timings.stage = stage  # type: ignore[method-assign]
+    progress_module.Timings.stage = stage  # type: ignore[method-assign]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         pipeline.run_job(args.feed, Path(out), load_config(), SILENT)

@@ -228,6 +228,25 @@ class Config(_Section):
     state: StateConfig = Field(default_factory=StateConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
 
+    def sketch_settings(self) -> dict[str, Any]:
+        """Options that stored sketches depend on: a state is only valid under the same."""
+        return {
+            "normalise": self.normalise.model_dump(mode="json"),
+            "shingle_words": self.near_copy.shingle_words,
+            "num_perm": self.near_copy.num_perm,
+            "seed": self.near_copy.seed,
+            "lede_words": self.near_copy.lede_words,
+            "paraphrase_num_perm": self.paraphrase.num_perm,
+            "fingerprint_terms": self.paraphrase.fingerprint_terms,
+            "language": self.language.model_dump(mode="json"),
+        }
+
+    def decision_settings(self, pair_model_fingerprint: str) -> dict[str, Any]:
+        """Options (and the pair model, by its fingerprint) that stored edges
+        and results depend on: under others, every pair is matched again."""
+        settings = {name: getattr(self, name).model_dump(mode="json") for name in ("near_copy", "paraphrase", "story", "event", "canonical")}
+        return settings | {"pair_model": pair_model_fingerprint}
+
 
 class ConfigError(ValueError):
     """An invalid configuration; the one-line message names where it was given (file, ``--set KEY``, flag) and the key's dotted path."""

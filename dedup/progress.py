@@ -1,9 +1,11 @@
-"""Progress bars for long stages (rich), silent when off or not on a terminal."""
+"""Progress bars for long stages (rich), silent when off or not on a terminal; each stage's wall time."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
@@ -47,3 +49,18 @@ class Progress:
 
 
 SILENT = Progress(enabled=False)
+
+
+@dataclass
+class Timings:
+    """Seconds per stage name (a stage run twice adds up), for run.json."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 4)

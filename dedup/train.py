@@ -1,7 +1,7 @@
 """Training the pair model (``dedup train``) from a labelled feed.
 
-The feed is read, sketched and matched as a run would (``pipeline.prepare``,
-``pipeline.match``), keeping every paraphrase candidate's features. A pair
+The feed is read, sketched and matched as a run would (``stages.ingest.prepare``,
+``stages.match.match``), keeping every paraphrase candidate's features. A pair
 is labelled one story when the labels put both documents in one cluster,
 and one event when the events do (a story's pairs are one event too). The
 two logistic regressions of ``pair_model`` are fitted to these pairs, so the
@@ -19,9 +19,10 @@ import polars as pl
 
 from dedup.config import Config, ConfigError
 from dedup.kernels.pair_model import FEATURES, LinearModel, PairModel, fit_linear
-from dedup.pipeline import Timings, match, prepare
-from dedup.progress import Progress
+from dedup.progress import Progress, Timings
 from dedup.readers.ingest import list_feed_files
+from dedup.stages.ingest import prepare
+from dedup.stages.match import match
 from dedup.store.state import State, utc_now
 from dedup.store.window import assemble
 

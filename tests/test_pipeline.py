@@ -157,7 +157,7 @@ def test_same_input_same_clusters_and_canonicals(variants_run: tuple[pl.DataFram
 
 
 def test_the_sketch_pass_cuts_few_spilled_chunks_into_parts_for_every_worker() -> None:
-    from dedup.pipeline import _spill_parts
+    from dedup.stages.ingest import _spill_parts
 
     five = [(Path(f"chunk{k}"), 2000) for k in range(5)]
     assert [(t.path.name, t.part, t.parts) for t in _spill_parts(five, 2)][:5] == [("chunk0", p, 4) for p in range(4)] + [("chunk1", 0, 4)]

@@ -20,7 +20,7 @@ from corpus import wikiref, write_jsonl
 from filelock import FileLock
 from typer.testing import CliRunner
 
-import dedup.pipeline
+import dedup.stages.ingest
 from dedup.store.atomic import OWNER, scratch_directory
 from dedup.cli import EXIT_CORRUPT, EXIT_DISK_FULL, EXIT_LOCKED, EXIT_USAGE, app
 from dedup.store.state import load_state
@@ -233,13 +233,13 @@ def test_a_full_disk_is_one_line_and_leaves_the_previous_report_and_state_whole(
     left = set(os.listdir(tmp_path / "state" / "segments"))
     assert left == used if where == "spill" else left > used  # the failed run's new segment, unpublished
     listed = []
-    real_writer = dedup.pipeline.SegmentWriter
+    real_writer = dedup.stages.ingest.SegmentWriter
 
-    def writer(root: Path, *args: object, **kwargs: object) -> dedup.pipeline.SegmentWriter:
+    def writer(root: Path, *args: object, **kwargs: object) -> dedup.stages.ingest.SegmentWriter:
         listed.append(set(os.listdir(root / "segments")))
         return real_writer(root, *args, **kwargs)
 
-    monkeypatch.setattr(dedup.pipeline, "SegmentWriter", writer)
+    monkeypatch.setattr(dedup.stages.ingest, "SegmentWriter", writer)
     assert _run(tmp_path).exit_code == 0
     assert listed[0] == used  # its space came back before the next run wrote a segment
     assert pl.read_parquet(tmp_path / "out" / "documents.parquet").height == report.height + 5

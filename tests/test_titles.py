@@ -11,7 +11,7 @@ from corpus import SEEDS, run
 
 from dedup.config import load_config
 from dedup.readers.ingest import list_feed_files, read_file
-from dedup.pipeline import _full_text
+from dedup.stages.ingest import _full_text
 from dedup.records import Article
 from dedup.readers.titles import text_title
 

@@ -30,8 +30,8 @@ import numpy as np
 import xxhash
 
 from dedup.arrays import Ragged
-from dedup.store.atomic import check_file, file_digest, fsync_dir, new_digest
 from dedup.kernels.sketch import PackedSketches
+from dedup.store.atomic import check_file, file_digest, fsync_dir, new_digest
 
 SEGMENTS = "segments"
 

@@ -36,9 +36,25 @@ import numpy as np
 import polars as pl
 from filelock import FileLock, Timeout
 
-from dedup.store.atomic import CURRENT, Damaged, check_file, current_snapshot, file_digest, fsync_dir, new_digest, publish, write_parquet
 from dedup.records import Rejection
-from dedup.store.segments import Segment, manifest_digest, open_segment, remove_unused_segments, verify_segment
+from dedup.store.atomic import (
+    CURRENT,
+    Damaged,
+    check_file,
+    current_snapshot,
+    file_digest,
+    fsync_dir,
+    new_digest,
+    publish,
+    write_parquet,
+)
+from dedup.store.segments import (
+    Segment,
+    manifest_digest,
+    open_segment,
+    remove_unused_segments,
+    verify_segment,
+)
 from dedup.store.window import ARTICLE_SCHEMA, RESULT_SCHEMA
 
 LOCK_FILE = ".lock"

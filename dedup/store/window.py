@@ -9,7 +9,7 @@ so an incremental run touches old documents only where new ones meet them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -17,13 +17,13 @@ import numpy as np
 import polars as pl
 
 from dedup.arrays import Ragged
-from dedup.kernels.canonical import preference_order
 from dedup.config import CanonicalConfig
+from dedup.kernels.canonical import preference_order
 from dedup.kernels.facts import Facts
-from dedup.records import Article
-from dedup.store.segments import Segment
 from dedup.kernels.sketch import Sketch
 from dedup.kernels.terms import TermCounts, Terms
+from dedup.records import Article
+from dedup.store.segments import Segment
 
 ARTICLE_SCHEMA = {
     "doc_id": pl.String, "path": pl.String, "record": pl.Int64, "title": pl.String, "url": pl.String, "source": pl.String,
@@ -188,3 +188,9 @@ def assemble(
         new=is_new,
         fresh=is_new.copy() if reuse else np.ones(len(is_new), dtype=bool),
     )
+
+
+def scan_blocks(rows: np.ndarray) -> Iterator[np.ndarray]:
+    """``rows`` (pairs or documents) ``SCAN_ROWS`` at a time: a stage reads their sketches, then releases the pages."""
+    for start in range(0, len(rows), SCAN_ROWS):
+        yield rows[start : start + SCAN_ROWS]
