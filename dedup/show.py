@@ -25,6 +25,8 @@ from dedup.views import (
     ReportError,
     SortOrder,
     diff_counts,
+    diff_lists,
+    diff_notes,
     label,
     load_report,
     ranked,
@@ -142,23 +144,37 @@ def _members_table(members: list[dict[str, Any]]) -> Table:
 
 
 def print_diff(console: Console, member: dict[str, Any], items: int) -> None:
-    """A variant's changes: its figures on one line, then each diff list's first ``items`` entries."""
+    """A variant's changes: its figures on one line, its text fields (a
+    summary), then each list: sentences and aligned pairs an entry a line (the
+    first ``items``), shorter entries (words, facts) on one line."""
     counts = ", ".join(f"{value} {name}" for name, value in diff_counts(member["diff"]))
     console.print(Text(f"\n{member['doc_id']} ({member.get('match')}): {counts or 'no diff'}", style="bold"))
-    for name, value in member["diff"].items():
-        if not isinstance(value, list) or not value:
-            continue
+    notes = _lines()
+    for name, note in diff_notes(member["diff"]):
+        notes.add_row("", OTHER, Text(f"{name}: {note}"))
+    console.print(notes)
+    for name, value in diff_lists(member["diff"]):
         console.print(Text(f"  {label(name)}:", style="italic"))
-        lines = Table.grid(padding=(0, 1), pad_edge=False)
-        lines.add_column(no_wrap=True)
-        lines.add_column(no_wrap=True)
-        lines.add_column(ratio=1, overflow="fold")
+        lines = _lines()
+        if all(isinstance(item, str) for item in value) and not name.startswith("sentences"):
+            lines.add_row("", diff_lines(name, "")[0][0], Text(", ".join(value)))
+            console.print(lines)
+            continue
         for item in value[:items]:
             for mark, line in diff_lines(name, item):
-                lines.add_row("  ", mark, Text(line))
+                lines.add_row("", mark, Text(line))
         console.print(lines)
         if len(value) > items:
-            console.print(Text(f"   … {len(value) - items} more (--items N shows more)"))
+            console.print(Text(f"  … {len(value) - items} more (--items N shows more)"))
+
+
+def _lines() -> Table:
+    """A grid of marked lines: an indent, the mark, the text wrapping under itself."""
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True, min_width=1)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    return grid
 
 
 def diff_lines(name: str, item: Any) -> list[tuple[str, str]]:
@@ -175,7 +191,7 @@ def diff_lines(name: str, item: Any) -> list[tuple[str, str]]:
                 lines.append((ADDED, _value(value)))
             elif isinstance(value, list) and value:
                 lines.append((OTHER, f"{label(key)}: {', '.join(map(str, value))}"))
-            elif value not in (None, []) and not isinstance(value, list):
+            elif value not in (None, [], False) and not isinstance(value, list):
                 lines.append((OTHER, f"{label(key)}: {_value(value)}"))
         return lines
     mark = ADDED if "added" in name else DROPPED if any(word in name for word in ("removed", "dropped")) else OTHER
