@@ -100,6 +100,9 @@ class LanguageConfig(_Section):
     min_confidence: float = Field(
         0.9, ge=0, le=1, description="A detection less sure than this leaves the language undetermined (null), which may be one story with any language."
     )
+    stop_words: int = Field(
+        100, ge=0, description="The stop words of a language other than English (not paraphrase terms): its this many most frequent words in wordfreq's list."
+    )
 
 
 class NearCopyConfig(_Section):
