@@ -215,8 +215,9 @@ def _timeline(members: list[dict[str, Any]]) -> str:
 
 def _diff(member: dict[str, Any], canonical_id: str | None, settings: ReportConfig) -> str:
     """A variant against the canonical, side by side: aligned sentences with
-    their changed words marked, sentences only in one of them, and every other
-    field of the diff (words, figures or names added and dropped) under its pair."""
+    their changed words marked (difflib's, so a pair's own ``words_…`` lists
+    are not repeated), sentences only in one of them, and every other field of
+    the diff (figures or names added and dropped, a similarity) under its pair."""
     counts = ", ".join(f"{n} {_e(name)}" for name, n in diff_counts(member["diff"]))
     notes = "".join(f"<p class='summary'><b>{_e(name)}</b>: {_e(note)}</p>" for name, note in diff_notes(member["diff"]))
     rows = []
@@ -240,11 +241,13 @@ def _diff(member: dict[str, Any], canonical_id: str | None, settings: ReportConf
 def _diff_row(name: str, item: Any) -> str:
     if isinstance(item, dict):
         left, right = item.get("canonical"), item.get("variant")
-        old, new = _marked(left or "", right or "") if isinstance(left, str) and isinstance(right, str) else (_e(left), _e(right))
+        marked = isinstance(left, str) and isinstance(right, str)
+        old, new = _marked(left or "", right or "") if marked else (_e(left), _e(right))
+        shown = {"canonical", "variant"} | ({key for key in item if key.startswith("words_")} if marked else set())  # the words: marked in the texts
         extra = "".join(
             f"<span class='tag'>{_e(label(key))}: {_e(', '.join(map(str, value)) if isinstance(value, list) else value)}</span>"
             for key, value in item.items()
-            if key not in ("canonical", "variant") and value not in (None, [], "", False)
+            if key not in shown and value not in (None, [], "", False)
         )
         return f"<tr><td class='old'>{old}</td><td class='new'>{new}</td></tr>" + (f"<tr><td colspan='2' class='extra'>{extra}</td></tr>" if extra else "")
     if "added" in name:

@@ -5,8 +5,8 @@ recency; with one story (by id, or the only one whose titles hold the words
 searched) it shows the canonical (title, source, published, why it was
 chosen), the members with how they matched, their scores and source, and what
 each changed against the canonical (the diff fields of the variants report,
-each list cut to ``items`` lines). Everything fits 80 columns: long values
-wrap inside their cells.
+each list cut to ``items`` lines; at most ``limit`` members). Everything
+fits 80 columns: long values wrap inside their cells.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def show_report(
     else:
         found = ranked(search(data, words) if words else data.clusters, order)  # type: ignore[arg-type]
     if story is not None or (words and found.height == 1):
-        [detail] = story_details(data, found["cluster_id"].to_list())
+        [detail] = story_details(data, found["cluster_id"].to_list(), max_members=limit)
         if as_json:
             _print_json(console, {"story": detail})
         else:
@@ -125,7 +125,7 @@ def print_story(console: Console, detail: dict[str, Any], items: int) -> None:
     console.print(Text("Members", style="bold underline"))
     console.print(_members_table(detail["members"]))
     if detail["members_total"] > len(detail["members"]):
-        console.print(Text(f"{len(detail['members'])} of {detail['members_total']} members shown"))
+        console.print(Text(f"{len(detail['members'])} of {detail['members_total']} members shown (--limit N shows more)"))
     for member in detail["members"]:
         if member.get("diff") is not None:
             print_diff(console, member, items)

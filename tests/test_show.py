@@ -87,6 +87,13 @@ def test_json_gives_the_story_whole(seeds_report: Path) -> None:
             assert value == row[name]  # every diff field, whole
 
 
+def test_limit_bounds_a_story_s_members(seeds_report: Path) -> None:
+    story = _documents(seeds_report)["cluster_id"][0]
+    assert "2 of 5 members shown" in _shown(seeds_report, story=story, limit=2)
+    detail = json.loads(_shown(seeds_report, story=story, limit=2, as_json=True))["story"]
+    assert len(detail["members"]) == 2 and detail["members_total"] == 5 and detail["members"][0]["match"] == "canonical"
+
+
 def test_a_search_in_titles_finds_the_story(seeds_report: Path) -> None:
     story = _documents(seeds_report)["cluster_id"][0]
     assert f"Story {story}" in _shown(seeds_report, words="scale AI")
