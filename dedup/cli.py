@@ -211,7 +211,7 @@ def show(
     story: Optional[str] = typer.Option(None, "--story", help="Show this story (its cluster_id): canonical, members, diffs."),
     words: Optional[str] = typer.Option(None, "--search", help="Stories with a title holding these words (one found: shown whole)."),
     sort: str = typer.Option("size", "--sort", help="Rank stories by size or recent (latest member first)."),
-    limit: int = typer.Option(20, "--limit", min=1, help="Stories listed at most."),
+    limit: int = typer.Option(20, "--limit", min=1, help="Stories listed at most (with --story: its members)."),
     items: int = typer.Option(3, "--items", min=0, help="Lines shown of each diff list (sentences added, dropped, changed)."),
     as_json: bool = _flag("--json", "Print the same as JSON, for scripts."),
 ) -> None:

@@ -100,6 +100,9 @@ class LanguageConfig(_Section):
     min_confidence: float = Field(
         0.9, ge=0, le=1, description="A detection less sure than this leaves the language undetermined (null), which may be one story with any language."
     )
+    stop_words: int = Field(
+        100, ge=0, description="The stop words of a language other than English (not paraphrase terms): its this many most frequent words in wordfreq's list."
+    )
 
 
 class NearCopyConfig(_Section):
@@ -183,6 +186,11 @@ class CanonicalConfig(_Section):
 
 class DiffConfig(_Section):
     max_sentences: int = Field(400, ge=1, description="Sentences compared per document at most.")
+    min_similarity: float = Field(
+        0.25, gt=0, le=1,
+        description="A variant sentence retells the canonical sentence most like it if at least this alike (Dice of their words, figures and names, each weighted by how few sentences of the two texts hold it); else it is new.",
+    )  # fmt: skip
+    summary_facts: int = Field(5, ge=0, description="Facts added and dropped named in a diff's one-line summary, each (the lists hold all).")
 
 
 class ReportConfig(_Section):

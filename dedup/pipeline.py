@@ -23,7 +23,7 @@ from dedup.reports import builders as report
 from dedup.reports.run_info import summarise
 from dedup.stages.ingest import prepare
 from dedup.stages.match import match, story_and_event_ids
-from dedup.stages.results import build_reports
+from dedup.stages.results import build_reports, diff_schema_kept
 from dedup.store.atomic import scratch_directory
 from dedup.store.compaction import save_run
 from dedup.store.files import feed_changes
@@ -92,7 +92,7 @@ def _run_locked(
         del changes.kept_documents, new  # the window holds them, ranked: a second copy of a large run's fields would only take memory
     matched = match(window, state.edges, model, config, timings, progress)
     cluster_ids, event_ids = story_and_event_ids(window, matched)
-    previous_diffs = state.diffs if state.diff_max_sentences == config.diff.max_sentences else None
+    previous_diffs = state.diffs if state.diff_max_sentences == config.diff.max_sentences and diff_schema_kept(state.diffs) else None
     reports, results = build_reports(window, matched, cluster_ids, event_ids, rejections, state.canonicals, previous_diffs, config, timings, progress)
     info = summarise(reports, feed_dir, len(changes.files), len(changes.to_read), timings, config, run)
     if previous_diffs is not None:

@@ -5,8 +5,8 @@ recency; with one story (by id, or the only one whose titles hold the words
 searched) it shows the canonical (title, source, published, why it was
 chosen), the members with how they matched, their scores and source, and what
 each changed against the canonical (the diff fields of the variants report,
-each list cut to ``items`` lines). Everything fits 80 columns: long values
-wrap inside their cells.
+each list cut to ``items`` lines; at most ``limit`` members). Everything
+fits 80 columns: long values wrap inside their cells.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from dedup.reports.views import (
     ReportError,
     SortOrder,
     diff_counts,
+    diff_lists,
+    diff_notes,
     label,
     load_report,
     ranked,
@@ -57,7 +59,7 @@ def show_report(
     else:
         found = ranked(search(data, words) if words else data.clusters, order)  # type: ignore[arg-type]
     if story is not None or (words and found.height == 1):
-        [detail] = story_details(data, found["cluster_id"].to_list())
+        [detail] = story_details(data, found["cluster_id"].to_list(), max_members=limit)
         if as_json:
             _print_json(console, {"story": detail})
         else:
@@ -123,7 +125,7 @@ def print_story(console: Console, detail: dict[str, Any], items: int) -> None:
     console.print(Text("Members", style="bold underline"))
     console.print(_members_table(detail["members"]))
     if detail["members_total"] > len(detail["members"]):
-        console.print(Text(f"{len(detail['members'])} of {detail['members_total']} members shown"))
+        console.print(Text(f"{len(detail['members'])} of {detail['members_total']} members shown (--limit N shows more)"))
     for member in detail["members"]:
         if member.get("diff") is not None:
             print_diff(console, member, items)
@@ -142,23 +144,37 @@ def _members_table(members: list[dict[str, Any]]) -> Table:
 
 
 def print_diff(console: Console, member: dict[str, Any], items: int) -> None:
-    """A variant's changes: its figures on one line, then each diff list's first ``items`` entries."""
+    """A variant's changes: its figures on one line, its text fields (a
+    summary), then each list: sentences and aligned pairs an entry a line (the
+    first ``items``), shorter entries (words, facts) on one line."""
     counts = ", ".join(f"{value} {name}" for name, value in diff_counts(member["diff"]))
     console.print(Text(f"\n{member['doc_id']} ({member.get('match')}): {counts or 'no diff'}", style="bold"))
-    for name, value in member["diff"].items():
-        if not isinstance(value, list) or not value:
-            continue
+    notes = _lines()
+    for name, note in diff_notes(member["diff"]):
+        notes.add_row("", OTHER, Text(f"{name}: {note}"))
+    console.print(notes)
+    for name, value in diff_lists(member["diff"]):
         console.print(Text(f"  {label(name)}:", style="italic"))
-        lines = Table.grid(padding=(0, 1), pad_edge=False)
-        lines.add_column(no_wrap=True)
-        lines.add_column(no_wrap=True)
-        lines.add_column(ratio=1, overflow="fold")
+        lines = _lines()
+        if all(isinstance(item, str) for item in value) and not name.startswith("sentences"):
+            lines.add_row("", diff_lines(name, "")[0][0], Text(", ".join(value)))
+            console.print(lines)
+            continue
         for item in value[:items]:
             for mark, line in diff_lines(name, item):
-                lines.add_row("  ", mark, Text(line))
+                lines.add_row("", mark, Text(line))
         console.print(lines)
         if len(value) > items:
-            console.print(Text(f"   … {len(value) - items} more (--items N shows more)"))
+            console.print(Text(f"  … {len(value) - items} more (--items N shows more)"))
+
+
+def _lines() -> Table:
+    """A grid of marked lines: an indent, the mark, the text wrapping under itself."""
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True, min_width=1)
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    return grid
 
 
 def diff_lines(name: str, item: Any) -> list[tuple[str, str]]:
@@ -175,7 +191,7 @@ def diff_lines(name: str, item: Any) -> list[tuple[str, str]]:
                 lines.append((ADDED, _value(value)))
             elif isinstance(value, list) and value:
                 lines.append((OTHER, f"{label(key)}: {', '.join(map(str, value))}"))
-            elif value not in (None, []) and not isinstance(value, list):
+            elif value not in (None, [], False) and not isinstance(value, list):
                 lines.append((OTHER, f"{label(key)}: {_value(value)}"))
         return lines
     mark = ADDED if "added" in name else DROPPED if any(word in name for word in ("removed", "dropped")) else OTHER

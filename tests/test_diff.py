@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
+import polars as pl
+from corpus import SEEDS, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup.config import DiffConfig
 from dedup.kernels.diff import diff_pairs, split_sentences
+
+CONFIG = DiffConfig()
 
 # the rule split_sentences implements, as one regex split: its oracle
 _BREAK = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|\n+")
@@ -28,9 +35,85 @@ def test_sentences_keep_their_end_mark_and_drop_closing_quotes() -> None:
 def test_a_variant_differs_by_added_removed_and_changed_sentences() -> None:
     canonical = "The mayor opened the bridge on Monday. It cost 40 million. Crowds cheered."
     variant = "The mayor opened the new bridge on Monday. Crowds cheered. Traffic resumed at noon."
-    (diff,) = diff_pairs([(canonical, variant)], max_sentences=50)
+    (diff,) = diff_pairs([(canonical, variant)], CONFIG)
     assert diff["sentences_same"] == 1
     assert diff["sentences_removed"] == ["It cost 40 million."]
     assert diff["sentences_added"] == ["Traffic resumed at noon."]
     (changed,) = diff["sentences_changed"]
-    assert changed["words_added"] == ["new"] and changed["words_removed"] == []
+    assert changed["edited"] and changed["words_added"] == ["new"] and changed["words_removed"] == []
+    assert diff["facts_removed"] == ["40 million"] and diff["facts_added"] == []
+    assert diff["summary"] == "sentences: 1 the same, 1 edited, 1 dropped, 1 new; drops 40 million"
+
+
+def test_an_exact_copy_is_the_same_text() -> None:
+    text = "The mayor opened the bridge on Monday. Crowds cheered."
+    (diff,) = diff_pairs([(text, text)], CONFIG)
+    assert diff["summary"] == "same text" and diff["sentences_same"] == 2 and not diff["sentences_changed"]
+
+
+def test_a_rewrite_aligns_each_sentence_to_the_one_it_retells_and_names_the_facts_it_adds_and_drops() -> None:
+    canonical = (
+        "Meta will invest $14.3 billion in Scale AI, taking a 49% stake. "
+        "Founder Alexandr Wang will join Meta to work on superintelligence. "
+        "Jason Droege, the chief strategy officer, becomes interim chief executive. "
+        "The deal gives Meta no voting rights."
+    )
+    variant = (
+        "Scale AI's founder, Alexandr Wang, is leaving to lead superintelligence work at Meta. "
+        "The social network is paying $14.3 billion for 49% of the startup, valuing it at $29 billion. "
+        "Strategy chief Jason Droege takes over as interim boss. "
+        "Wang grew up in Los Alamos, New Mexico."
+    )
+    (diff,) = diff_pairs([(canonical, variant)], CONFIG)
+    retold = {c["variant"].split()[0]: c["canonical"].split()[0] for c in diff["sentences_changed"]}
+    assert retold == {"Scale": "Founder", "The": "Meta", "Strategy": "Jason"}  # each to the sentence it retells, not in order
+    assert diff["sentences_removed"] == ["The deal gives Meta no voting rights."]
+    assert diff["sentences_added"] == ["Wang grew up in Los Alamos, New Mexico."]
+    (valuation,) = [c for c in diff["sentences_changed"] if "$29 billion" in c["variant"]]
+    assert valuation["facts_added"] == ["$29 billion"] and valuation["facts_removed"] == [] and not valuation["edited"]
+    assert diff["facts_added"] == ["$29 billion", "Los Alamos", "New Mexico"]
+    assert diff["summary"] == "sentences: 3 retold, 1 dropped, 1 new; adds $29 billion, Los Alamos, New Mexico"
+
+
+def test_sentences_end_at_chinese_japanese_and_arabic_marks() -> None:
+    assert split_sentences("東京は晴れです。大阪は雨です。", 10) == ["東京は晴れです。", "大阪は雨です。"]
+    assert split_sentences("本当ですか?はい!", 10) == ["本当ですか?", "はい!"]  # ！ and ？ once normalised
+    assert split_sentences("هل هذا صحيح؟ نعم. شكرا", 10) == ["هل هذا صحيح؟", "نعم.", "شكرا"]
+    assert split_sentences("e.g. this stays one. Next one", 10) == ["e.g. this stays one.", "Next one"]
+
+
+def test_a_japanese_one_sentence_edit_shows_the_sentence_and_the_characters_changed() -> None:
+    # from the first paragraph of Japanese Wikipedia's "東京" article (CC BY-SA), one word changed
+    canonical = "東京は日本の首都である。人口は約1400万人で、日本で最も多い。多くの企業の本社が集まっている。"
+    variant = "東京は日本の首都である。人口は約1400万人で、世界で最も多い。多くの企業の本社が集まっている。"
+    (diff,) = diff_pairs([(canonical, variant)], CONFIG)
+    assert diff["sentences_same"] == 2 and not diff["sentences_added"] and not diff["sentences_removed"]
+    (changed,) = diff["sentences_changed"]
+    assert changed["canonical"] == "人口は約1400万人で、日本で最も多い。" and changed["variant"] == "人口は約1400万人で、世界で最も多い。"
+    assert changed["edited"] and changed["words_removed"] == ["日本"] and changed["words_added"] == ["世界"]
+
+
+def test_a_chinese_one_character_edit_is_one_character() -> None:
+    canonical = "今天北京下雨。明天会更冷。"
+    variant = "今天上海下雨。明天会更冷。"
+    (diff,) = diff_pairs([(canonical, variant)], CONFIG)
+    (changed,) = diff["sentences_changed"]
+    assert (changed["words_removed"], changed["words_added"]) == (["北京"], ["上海"]) and diff["sentences_same"] == 1
+
+
+def test_seed_rewrites_list_aligned_sentences_and_the_facts_they_add_or_drop(tmp_path: Path) -> None:
+    shutil.copytree(SEEDS, tmp_path / "feed")
+    run(tmp_path / "feed", tmp_path / "out")
+    variants = {row["doc_id"][:3]: row for row in pl.read_parquet(tmp_path / "out" / "variants.parquet").iter_rows(named=True)}
+    assert set(variants) == {"000", "001", "002", "004"}  # 003, dated, is the canonical
+    for row in variants.values():
+        assert row["sentences_changed"] and all(c["similarity"] >= CONFIG.min_similarity for c in row["sentences_changed"])
+        assert row["summary"].startswith("sentences: ") and "retold" in row["summary"]
+    assert "$29 billion" in variants["002"]["facts_added"] and "$29 billion" in variants["004"]["facts_added"]
+    assert "Los Alamos" in variants["002"]["facts_added"]
+    assert "January" in variants["001"]["facts_added"]  # the misdated memo
+    assert "2025-06-13" in variants["002"]["facts_removed"]  # the canonical's date line
+    (lede,) = [c for c in variants["001"]["sentences_changed"] if c["canonical"].startswith("date 2025-06-13 New Delhi")]
+    assert lede["variant"].startswith("Alexandr Wang, the founder and CEO of Scale AI, has announced his departure")
+    canonical_sentences = [c["canonical"] for c in variants["000"]["sentences_changed"]] + variants["000"]["sentences_removed"]
+    assert sum(s.startswith("date 2025-06-13 New Delhi") for s in canonical_sentences) <= 1  # the lede once, not twice

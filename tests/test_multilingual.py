@@ -20,6 +20,7 @@ from dedup.config import IngestConfig, load_config
 from dedup.kernels.facts import extract_facts
 from dedup.readers.ingest import decode_text
 from dedup.kernels.shingle import tokenize
+from dedup.kernels.terms import background_share, stop_words
 
 MULTILINGUAL = FIXTURES / "multilingual"
 LANGUAGES = ["zh", "ja", "ko", "de", "ru", "ar"]
@@ -105,6 +106,13 @@ def test_han_kana_hangul_and_thai_runs_are_character_bigrams() -> None:
     assert tokenize("파이썬은 쉽고") == ["파이", "이썬", "썬은", "쉽고"]
     assert tokenize("ภาษาไทย") == ["ภา", "าษ", "ษา", "าไ", "ไท", "ทย"]
     assert tokenize("Café déjà vu, 1,500 don't") == ["café", "déjà", "vu", "1,500", "don't"]
+
+
+def test_stop_words_and_background_frequencies_are_the_documents_language() -> None:
+    assert {"und", "der", "die"} <= stop_words("de", 100) and "und" not in stop_words("en", 100)
+    assert {"в", "и", "на"} <= stop_words("ru", 100) and stop_words(None, 100) == stop_words("en", 100)
+    assert background_share("und", "de") > 0.99 > 0.01 > background_share("und")  # common in German, rare in English
+    assert background_share("经济") > 0.1  # a common Chinese word (0.26), whatever the document's language
 
 
 def test_figures_beside_cjk_characters_and_with_multipliers_are_facts() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 from corpus import SEEDS, run, write_jsonl
+from test_show import hand_report
 
 from dedup.config import load_config
 from dedup.reports.html import render
@@ -110,3 +111,16 @@ def test_the_page_is_bounded_and_says_where_the_rest_is(hostile_report: Path) ->
     assert "This page shows the 1 largest of 2 stories" in page.xpath("string(//header)")
     assert "clusters.parquet" in page.xpath("string(//header)")
     assert render(data, load_config().report) == (hostile_report / "report.html").read_text(encoding="utf-8")  # the same reports, the same page
+
+
+def test_another_diff_schema_is_shown_side_by_side_by_its_own_fields(tmp_path: Path) -> None:
+    hand_report(tmp_path / "r", "Scale AI chief leaves for Meta")
+    page = lxml.html.fromstring(render(load_report(tmp_path / "r"), load_config().report))
+    [diff] = page.xpath("//div[@class='diff']")
+    assert diff.xpath("string(.//p[@class='summary'])") == "summary: same story; adds $29 billion"
+    [old, new] = diff.xpath(".//table[@class='sbs']//tr[td[@class='old'] and td[@class='new']]/td")
+    assert old.text_content() == "Meta invests $14.3 billion in Scale AI."
+    assert new.text_content() == "Meta puts $14.3 billion into Scale AI, valued at $29 billion."
+    assert "valued at $29 billion." in " ".join(new.xpath("./ins/text()"))  # the words only the variant has, marked
+    assert diff.xpath("string(.//td[@class='extra'])") == "facts added: $29 billion"  # no "edited: False"
+    assert diff.xpath(".//tr[td[2][not(node())]]/td[@class='old']/del/text()") == ["Wang leaves for Meta."]  # the sentence dropped, on the canonical's side

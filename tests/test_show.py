@@ -87,6 +87,13 @@ def test_json_gives_the_story_whole(seeds_report: Path) -> None:
             assert value == row[name]  # every diff field, whole
 
 
+def test_limit_bounds_a_story_s_members(seeds_report: Path) -> None:
+    story = _documents(seeds_report)["cluster_id"][0]
+    assert "2 of 5 members shown" in _shown(seeds_report, story=story, limit=2)
+    detail = json.loads(_shown(seeds_report, story=story, limit=2, as_json=True))["story"]
+    assert len(detail["members"]) == 2 and detail["members_total"] == 5 and detail["members"][0]["match"] == "canonical"
+
+
 def test_a_search_in_titles_finds_the_story(seeds_report: Path) -> None:
     story = _documents(seeds_report)["cluster_id"][0]
     assert f"Story {story}" in _shown(seeds_report, words="scale AI")
@@ -94,7 +101,7 @@ def test_a_search_in_titles_finds_the_story(seeds_report: Path) -> None:
     assert "0 stories with 'volcano eruption' in a title" in missing
 
 
-def _hand_report(out: Path, title: str) -> None:
+def hand_report(out: Path, title: str) -> None:
     """A two-story report whose diffs hold aligned sentences and facts (another diff schema), in diffs.parquet."""
     when = datetime(2025, 6, 13, 9, tzinfo=timezone.utc)
     documents = pl.DataFrame(
@@ -115,15 +122,18 @@ def _hand_report(out: Path, title: str) -> None:
             "last_published": [when, None], "title": [title, "Storm hits coast"],
         }  # fmt: skip
     )
-    pair = pl.Struct({"canonical": pl.String, "variant": pl.String, "facts_added": pl.List(pl.String), "facts_dropped": pl.List(pl.String)})
+    pair = pl.Struct({"canonical": pl.String, "variant": pl.String, "edited": pl.Boolean, "facts_added": pl.List(pl.String), "facts_dropped": pl.List(pl.String)})
     diffs = pl.DataFrame(
         {
-            "doc_id": ["copy-2"], "cluster_id": ["c1"], "canonical_doc_id": ["wire-1"], "match": ["paraphrase"],
+            "doc_id": ["copy-2"], "cluster_id": ["c1"], "canonical_doc_id": ["wire-1"], "match": ["paraphrase"], "summary": ["same story; adds $29 billion"],
             "aligned": [[{"canonical": "Meta invests $14.3 billion in Scale AI.", "variant": "Meta puts $14.3 billion into Scale AI, valued at $29 billion.",
-                          "facts_added": ["$29 billion"], "facts_dropped": []}]],
+                          "edited": False, "facts_added": ["$29 billion"], "facts_dropped": []}]],
             "sentences_dropped": [["Wang leaves for Meta."]],
         },  # fmt: skip
-        schema={"doc_id": pl.String, "cluster_id": pl.String, "canonical_doc_id": pl.String, "match": pl.String, "aligned": pl.List(pair), "sentences_dropped": pl.List(pl.String)},
+        schema={
+            "doc_id": pl.String, "cluster_id": pl.String, "canonical_doc_id": pl.String, "match": pl.String, "summary": pl.String,
+            "aligned": pl.List(pair), "sentences_dropped": pl.List(pl.String),
+        },  # fmt: skip
     )
     out.mkdir(parents=True)
     documents.write_parquet(out / "documents.parquet")
@@ -133,9 +143,11 @@ def _hand_report(out: Path, title: str) -> None:
 
 def test_another_diff_schema_is_shown_by_its_own_fields_and_markup_in_titles_stays_text(tmp_path: Path) -> None:
     title = "[bold]Scale AI[/bold] chief leaves for Meta as the company takes a 49% stake worth $14.3 billion in the data-labelling start-up"
-    _hand_report(tmp_path / "r", title)
+    hand_report(tmp_path / "r", title)
     text = _shown(tmp_path / "r", story="c1")
     assert "[bold]Scale" in text  # rich markup in a title is shown, not applied
+    assert "· summary: same story; adds $29 billion" in text
+    assert "edited" not in text  # a false flag says nothing
     assert "1 aligned, 1 sentences dropped" in text
     assert "- Meta invests $14.3 billion in Scale AI." in text
     assert "+ Meta puts $14.3 billion into Scale AI, valued at $29 billion." in text

@@ -82,9 +82,11 @@ def implausible_text(text: str, max_accented_share: float) -> str | None:
     read from bytes of another script gives mostly accented letters, where
     even Vietnamese has fewer than half).
     """
-    counts = Counter(c for c in text if not c.isascii() or (c < " " and c not in _CONTROLS_ALLOWED))
+    counts = Counter(text)  # distinct characters, counted in C: a legacy file may be megabytes
     families: Counter[str] = Counter()
     for character, count in counts.items():
+        if character.isascii() and (character >= " " or character in _CONTROLS_ALLOWED):
+            continue
         category = unicodedata.category(character)
         if category == "Cc" and character not in _CONTROLS_ALLOWED or category in _BAD_CATEGORIES:
             return f"control or unassigned character U+{ord(character):04X}"
@@ -94,7 +96,7 @@ def implausible_text(text: str, max_accented_share: float) -> str | None:
     if len(scripts) > 1 and not any(scripts <= mix for mix in _MIXES):
         return f"letters of scripts no language mixes ({', '.join(sorted(s.lower() for s in scripts))})"
     if not scripts and families:
-        plain = sum(1 for c in text if c.isascii() and c.isalpha())
+        plain = sum(count for character, count in counts.items() if character.isascii() and character.isalpha())
         if families["LATIN"] > max_accented_share * (families["LATIN"] + plain):
             return "mostly accented Latin letters"
     return None

@@ -22,10 +22,10 @@ import xxhash
 from dedup.arrays import Ragged, distinct_of_sorted, is_all_rows
 from dedup.config import Config
 from dedup.kernels.facts import Facts, chunk_facts
-from dedup.kernels.language import document_languages
+from dedup.kernels.language import document_languages, name_of
 from dedup.kernels.minhash import MinHasher
 from dedup.kernels.shingle import chunk_tokens, hash_tokens, shingle_hashes, shingle_values
-from dedup.kernels.terms import FEATURES, Terms, background_shares, content_mask
+from dedup.kernels.terms import FEATURES, Terms, background_shares, content_mask, language_content_mask
 
 
 @dataclass(slots=True)
@@ -136,14 +136,17 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     text_hash = [xxhash.xxh3_64_intdigest(hashes[a:b].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     lede_hash = [xxhash.xxh3_64_intdigest(hashes[a : min(a + near.lede_words, b)].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     shingles = _chunk_shingles(hashes, offsets, doc_of_token, near.shingle_words)
-    is_content = content_mask(hashes)
-    content = np.flatnonzero(is_content)
-    stop_share = np.bincount(doc_of_token, weights=~is_content, minlength=len(texts)) / np.maximum(lengths, 1)
-    word_terms = _chunk_terms(doc_of_token[content], hashes[content], lambda k: tokens.text(int(content[k])), len(texts))
+    english = content_mask(hashes)
+    stop_share = np.bincount(doc_of_token, weights=~english, minlength=len(texts)) / np.maximum(lengths, 1)
+    language = document_languages(texts, stop_share, config.language)
+    codes, doc_language = np.unique(language, return_inverse=True)
+    languages = [name_of(int(code)) for code in codes]
+    content = np.flatnonzero(language_content_mask(english, hashes, languages, doc_language[doc_of_token], config.language.stop_words))
+    word_terms = _chunk_terms(doc_of_token[content], hashes[content], lambda k: tokens.text(int(content[k])), languages, doc_language)
     fact_lists = [f.names + f.numbers for f in facts]
     fact_terms = list(chain.from_iterable(fact_lists))
     fact_doc = np.repeat(np.arange(len(texts)), [len(f) for f in fact_lists])
-    fact_term_vectors = _chunk_terms(fact_doc, hash_tokens(fact_terms), fact_terms.__getitem__, len(texts))
+    fact_term_vectors = _chunk_terms(fact_doc, hash_tokens(fact_terms), fact_terms.__getitem__, languages, doc_language)
     salient = [(hash_tokens(f.salient) >> np.uint64(32)).astype(np.uint32) for f in facts]
     return PackedSketches(
         words=lengths,
@@ -156,7 +159,7 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
         fact_terms=fact_term_vectors,
         signatures=MinHasher(near.num_perm, near.seed).signatures_of(shingles.values, shingles.offsets),
         fact_signatures=MinHasher(para.num_perm, near.seed).signatures(salient),
-        language=document_languages(texts, stop_share, config.language),
+        language=language,
     )
 
 
@@ -186,18 +189,23 @@ def _chunk_shingles(hashes: np.ndarray, offsets: np.ndarray, doc_of_token: np.nd
     return Ragged.of([rows[i] if i in rows else unique[long_offsets[i] : long_offsets[i + 1]] for i in range(n)], np.uint32)
 
 
-def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], str], n: int) -> Terms:
+def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], str], languages: list[str | None], doc_language: np.ndarray) -> Terms:
     """The term vectors of every document's terms (``term(k)`` has hash
-    ``hashes[k]`` and belongs to document ``doc_of[k]``)."""
+    ``hashes[k]`` and belongs to document ``doc_of[k]``, whose language is
+    ``languages[doc_language[doc_of[k]]]``)."""
     keys, first, counts = np.unique(_keys(doc_of, hashes % np.uint64(FEATURES)), return_index=True, return_counts=True)
-    columns, offsets = _split_keys(keys, n)
+    columns, offsets = _split_keys(keys, len(doc_language))
     # a column's share is that of the document's first term in it (two terms
-    # share a column only by a rare collision), looked up once per distinct term
-    term_hashes = hashes[first]
-    _, where, inverse = np.unique(term_hashes, return_index=True, return_inverse=True)
-    first_of_term = first[where]
-    shares = background_shares(term_hashes[where], lambda k: term(int(first_of_term[k])))
-    background = shares[inverse]
+    # share a column only by a rare collision), looked up once per distinct term of a language
+    background = np.empty(len(keys), dtype=np.float32)
+    key_language = doc_language[doc_of[first]] if len(languages) > 1 else None
+    for k, language in enumerate(languages):
+        rows = np.flatnonzero(key_language == k) if key_language is not None else slice(None)  # a chunk of one language: all
+        term_keys = first[rows]
+        term_hashes = hashes[term_keys]
+        _, where, inverse = np.unique(term_hashes, return_index=True, return_inverse=True)
+        first_of_term = term_keys[where]
+        background[rows] = background_shares(term_hashes[where], lambda t: term(int(first_of_term[t])), language)[inverse]
     columns = columns.astype(np.uint32)
     return Terms(Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background)
 

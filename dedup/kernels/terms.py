@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from wordfreq import get_frequency_dict, word_frequency
+from wordfreq import available_languages, get_frequency_dict, top_n_list, word_frequency
 
 from dedup.arrays import Ragged, is_all_rows
 from dedup.kernels.scripts import has_no_space_script, script_family
@@ -117,43 +117,61 @@ def _frequencies(language: str) -> dict[str, float]:
     return get_frequency_dict(language, "best")
 
 
-def background_frequency(term: str, minimum: float = 0.0) -> float:
-    """A term's frequency in general text: ``english_frequency``, except for
-    a token of a script written without spaces (a character bigram), which is
-    looked up as it is in wordfreq's lists of the languages its script implies
-    (Hangul: Korean, Kana: Japanese, Han: Chinese or Japanese; none for Thai), at least
-    ``minimum``: wordfreq would segment it first, with tools it does not
-    install (jieba, MeCab). A bigram that is no word there counts as rare."""
-    if not has_no_space_script(term):
-        return english_frequency(term, minimum)
-    scripts = {script_family(c) for c in term}
-    languages = next((codes for script, codes in _SCRIPT_LANGUAGES if script in scripts), ())
-    return max([_frequencies(language).get(term, 0.0) for language in languages] + [minimum])
+_WORDFREQ_LANGUAGES = frozenset(available_languages("best"))
 
 
-def background_share(term: str) -> float:
-    """Share of ordinary ``BACKGROUND_DOC_WORDS``-word documents expected to
-    hold ``term``, from its frequency in general text (``background_frequency``;
-    English but for scripts written without spaces)."""
-    return -math.expm1(-background_frequency(term) * BACKGROUND_DOC_WORDS)
+def wordfreq_language(language: str | None) -> str | None:
+    """``language`` (ISO 639) when wordfreq has a word list for it other than
+    English's; None for English, an undetermined language or one it lacks,
+    which are weighed as English."""
+    return language if language in _WORDFREQ_LANGUAGES and language != "en" else None
 
 
-_SHARES: dict[int, float] = {}
-"""Memo of a term's hash (``hash_tokens``) -> its background share (one
-wordfreq lookup per term). Keyed by hash, so that a known term's text need not
-even be made; cleared when it holds ``_SHARES_LIMIT``."""
+def background_frequency(term: str, minimum: float = 0.0, language: str | None = None) -> float:
+    """A term's frequency in general text of ``language`` (a document's, ISO
+    639), at least ``minimum``: ``english_frequency`` for English, an
+    undetermined language or one wordfreq has no list for; else its frequency
+    in wordfreq's list of that language. A token of a script written without
+    spaces (a character bigram) is looked up as it is in the lists of the
+    languages its script implies, whatever the document's (Hangul: Korean,
+    Kana: Japanese, Han: Chinese or Japanese; none for Thai): wordfreq would
+    segment it first, with tools it does not install (jieba, MeCab). A
+    bigram that is no word there counts as rare."""
+    if has_no_space_script(term):
+        scripts = {script_family(c) for c in term}
+        languages = next((codes for script, codes in _SCRIPT_LANGUAGES if script in scripts), ())
+        return max([_frequencies(code).get(term, 0.0) for code in languages] + [minimum])
+    listed = wordfreq_language(language)
+    return max(_frequencies(listed).get(term, 0.0), minimum) if listed else english_frequency(term, minimum)
+
+
+def background_share(term: str, language: str | None = None) -> float:
+    """Share of ordinary ``BACKGROUND_DOC_WORDS``-word documents of
+    ``language`` expected to hold ``term``, from its frequency in general
+    text (``background_frequency``)."""
+    return -math.expm1(-background_frequency(term, language=language) * BACKGROUND_DOC_WORDS)
+
+
+_SHARES: dict[str | None, dict[int, float]] = {}
+"""Memo, per ``wordfreq_language``, of a term's hash (``hash_tokens``) -> its
+background share (one wordfreq lookup per term). Keyed by hash, so that a
+known term's text need not even be made; a language's is cleared when it
+holds ``_SHARES_LIMIT``."""
 _SHARES_LIMIT = 2_000_000
 
 
-def background_shares(hashes: np.ndarray, term: Callable[[int], str]) -> np.ndarray:
-    """``background_share`` of each term (hash ``hashes[k]``, text ``term(k)``, asked only when not memoised), as float32."""
+def background_shares(hashes: np.ndarray, term: Callable[[int], str], language: str | None = None) -> np.ndarray:
+    """``background_share`` in ``language`` of each term (hash ``hashes[k]``,
+    text ``term(k)``, asked only when not memoised), as float32."""
+    listed = wordfreq_language(language)
+    memo = _SHARES.setdefault(listed, {})
     shares = np.empty(len(hashes), dtype=np.float32)
     for k, key in enumerate(hashes.tolist()):
-        share = _SHARES.get(key)
+        share = memo.get(key)
         if share is None:
-            if len(_SHARES) >= _SHARES_LIMIT:
-                _SHARES.clear()
-            share = _SHARES[key] = background_share(term(k))
+            if len(memo) >= _SHARES_LIMIT:
+                memo.clear()
+            share = memo[key] = background_share(term(k), listed)
         shares[k] = share
     return shares
 
@@ -202,3 +220,33 @@ _STOP_HASHES = _HashSet(hash_tokens(sorted(ENGLISH_STOP_WORDS)))
 def content_mask(token_hashes: np.ndarray) -> np.ndarray:
     """Which tokens carry content: not English stopwords."""
     return ~_STOP_HASHES.contains(token_hashes)
+
+
+@cache
+def stop_words(language: str | None, count: int) -> frozenset[str]:
+    """The stop words of ``language`` (ISO 639): scikit-learn's English list
+    for English, an undetermined language or one wordfreq has no list for;
+    else the words among the ``count`` most frequent entries of wordfreq's
+    list of it (not its digits), which function words lead (die, der, und;
+    в, и, на; في, من, على)."""
+    listed = wordfreq_language(language)
+    return frozenset(w for w in top_n_list(listed, count) if w.isalpha()) if listed else ENGLISH_STOP_WORDS
+
+
+@cache
+def _stop_hashes(language: str | None, count: int) -> _HashSet:
+    return _HashSet(hash_tokens(sorted(stop_words(language, count))))
+
+
+def language_content_mask(english: np.ndarray, token_hashes: np.ndarray, languages: list[str | None], token_language: np.ndarray, count: int) -> np.ndarray:
+    """Which tokens carry content, each by the stop words (``stop_words(L, count)``)
+    of its document's language ``languages[token_language[k]]``, given
+    ``english``, the ``content_mask`` of all (kept where the language is weighed as English)."""
+    mask = english
+    for k, language in enumerate(languages):
+        listed = wordfreq_language(language)
+        if listed:
+            rows = np.flatnonzero(token_language == k)
+            mask = mask.copy() if mask is english else mask
+            mask[rows] = ~_stop_hashes(listed, count).contains(token_hashes[rows])
+    return mask

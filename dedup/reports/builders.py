@@ -17,7 +17,12 @@ from dedup.records import Rejection
 
 REPORT_FILES = ["documents.parquet", "clusters.parquet", "events.parquet", "variants.parquet", "rejected.parquet", "run.json", "report.html"]
 
-CHANGED = pl.Struct({"canonical": pl.String, "variant": pl.String, "words_removed": pl.List(pl.String), "words_added": pl.List(pl.String)})
+CHANGED = pl.Struct(
+    {
+        "canonical": pl.String, "variant": pl.String, "similarity": pl.Float64, "edited": pl.Boolean,
+        "words_removed": pl.List(pl.String), "words_added": pl.List(pl.String), "facts_removed": pl.List(pl.String), "facts_added": pl.List(pl.String),
+    }
+)  # fmt: skip
 DOCUMENTS_SCHEMA = {
     "doc_id": pl.String, "cluster_id": pl.String, "event_id": pl.String, "group_id": pl.String, "is_canonical": pl.Boolean, "match": pl.String,
     "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64,
@@ -36,11 +41,12 @@ EVENTS_SCHEMA = {
 }  # fmt: skip
 VARIANTS_SCHEMA = {
     "doc_id": pl.String, "cluster_id": pl.String, "canonical_doc_id": pl.String, "match": pl.String,
-    "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64, "sentences_same": pl.Int64,
+    "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64, "summary": pl.String, "sentences_same": pl.Int64,
     "sentences_added": pl.List(pl.String), "sentences_removed": pl.List(pl.String), "sentences_changed": pl.List(CHANGED),
+    "facts_added": pl.List(pl.String), "facts_removed": pl.List(pl.String),
 }  # fmt: skip
 REJECTED_SCHEMA = {"path": pl.String, "record": pl.Int64, "reason": pl.String}
-DIFF_COLUMNS = ["sentences_same", "sentences_added", "sentences_removed", "sentences_changed"]
+DIFF_COLUMNS = ["summary", "sentences_same", "sentences_added", "sentences_removed", "sentences_changed", "facts_added", "facts_removed"]
 DIFF_KEY_SCHEMA = {"doc_id": pl.String, "run": pl.Int64, "canonical_doc_id": pl.String, "canonical_run": pl.Int64}
 DIFFS_SCHEMA = DIFF_KEY_SCHEMA | {name: VARIANTS_SCHEMA[name] for name in DIFF_COLUMNS}
 """Each variant's diff with the versions of the two documents it compares
@@ -55,16 +61,15 @@ def diffs_frame(keys: list[tuple[str, int, str, int]], diffs: list[VariantDiff])
     list column from nested Python lists element by element, about ten
     times slower, which made this the costliest step of the diff stage."""
     columns: dict[str, Any] = {name: [key[k] for key in keys] for k, name in enumerate(DIFF_KEY_SCHEMA)}
+    columns["summary"] = [d["summary"] for d in diffs]
     columns["sentences_same"] = [d["sentences_same"] for d in diffs]
-    for name in ("sentences_added", "sentences_removed"):
+    for name in ("sentences_added", "sentences_removed", "facts_added", "facts_removed"):
         columns[name] = _nest_strings(name, [d[name] for d in diffs])  # type: ignore[literal-required]
     changes = [change for d in diffs for change in d["sentences_changed"]]
     changed = pl.DataFrame(
         {
-            "canonical": pl.Series([c["canonical"] for c in changes], dtype=pl.String),
-            "variant": pl.Series([c["variant"] for c in changes], dtype=pl.String),
-            "words_removed": _nest_strings("words_removed", [c["words_removed"] for c in changes]),
-            "words_added": _nest_strings("words_added", [c["words_added"] for c in changes]),
+            name: _nest_strings(name, [c[name] for c in changes]) if dtype == pl.List(pl.String) else pl.Series(name, [c[name] for c in changes], dtype=dtype)  # type: ignore[literal-required]
+            for name, dtype in CHANGED.to_schema().items()
         }
     ).to_struct("sentences_changed")
     columns["sentences_changed"] = _nest(len(diffs), [i for i, d in enumerate(diffs) for _ in d["sentences_changed"]], changed)

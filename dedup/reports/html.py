@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from dedup.config import ReportConfig
-from dedup.reports.views import ReportData, canonical_sentences, diff_counts, label, ranked, story_details, summary
+from dedup.reports.views import ReportData, canonical_sentences, diff_counts, diff_lists, diff_notes, label, ranked, story_details, summary
 
 CHART_WIDTH, BAR_HEIGHT, TIMELINE_HEIGHT = 640, 120, 36
 """Inline SVG sizes in pixels: the charts' width, the histogram's bar area and a timeline's height."""
@@ -215,14 +215,17 @@ def _timeline(members: list[dict[str, Any]]) -> str:
 
 def _diff(member: dict[str, Any], canonical_id: str | None, settings: ReportConfig) -> str:
     """A variant against the canonical, side by side: aligned sentences with
-    their changed words marked, sentences only in one of them, and every other
-    field of the diff (words, figures or names added and dropped) under its pair."""
+    their changed words marked (difflib's, so a pair's own ``words_…`` lists
+    are not repeated), sentences only in one of them, and every other field of
+    the diff (figures or names added and dropped, a similarity) under its pair."""
     counts = ", ".join(f"{n} {_e(name)}" for name, n in diff_counts(member["diff"]))
+    notes = "".join(f"<p class='summary'><b>{_e(name)}</b>: {_e(note)}</p>" for name, note in diff_notes(member["diff"]))
     rows = []
-    for name, value in member["diff"].items():
-        if not isinstance(value, list) or not value:
-            continue
+    for name, value in diff_lists(member["diff"]):
         rows.append(f"<tr><th colspan='2' class='field'>{_e(label(name))} ({len(value)})</th></tr>")
+        if all(isinstance(item, str) for item in value) and not name.startswith("sentences"):  # words, facts: short, one row
+            rows.append(_terms_row(name, value))
+            continue
         for item in value[: settings.html_diff_items]:
             rows.append(_diff_row(name, item))
         if len(value) > settings.html_diff_items:
@@ -232,17 +235,19 @@ def _diff(member: dict[str, Any], canonical_id: str | None, settings: ReportConf
         if rows
         else "<p class='note'>No sentence differs from the canonical's.</p>"
     )
-    return f"<div class='diff'><h4>{_e(member['doc_id'])} <span class='match {_e(member.get('match'))}'>{_e(member.get('match'))}</span></h4><p class='note'>{counts}</p>{table}</div>"
+    return f"<div class='diff'><h4>{_e(member['doc_id'])} <span class='match {_e(member.get('match'))}'>{_e(member.get('match'))}</span></h4>{notes}<p class='note'>{counts}</p>{table}</div>"
 
 
 def _diff_row(name: str, item: Any) -> str:
     if isinstance(item, dict):
         left, right = item.get("canonical"), item.get("variant")
-        old, new = _marked(left or "", right or "") if isinstance(left, str) and isinstance(right, str) else (_e(left), _e(right))
+        marked = isinstance(left, str) and isinstance(right, str)
+        old, new = _marked(left or "", right or "") if marked else (_e(left), _e(right))
+        shown = {"canonical", "variant"} | ({key for key in item if key.startswith("words_")} if marked else set())  # the words: marked in the texts
         extra = "".join(
             f"<span class='tag'>{_e(label(key))}: {_e(', '.join(map(str, value)) if isinstance(value, list) else value)}</span>"
             for key, value in item.items()
-            if key not in ("canonical", "variant") and value not in (None, [], "")
+            if key not in shown and value not in (None, [], "", False)
         )
         return f"<tr><td class='old'>{old}</td><td class='new'>{new}</td></tr>" + (f"<tr><td colspan='2' class='extra'>{extra}</td></tr>" if extra else "")
     if "added" in name:
@@ -250,6 +255,13 @@ def _diff_row(name: str, item: Any) -> str:
     if "removed" in name or "dropped" in name:
         return f"<tr><td class='old'><del>{_e(item)}</del></td><td></td></tr>"
     return f"<tr><td colspan='2'>{_e(item)}</td></tr>"
+
+
+def _terms_row(name: str, terms: list[str]) -> str:
+    """Short entries (words, figures, names) as tags on one row, on the side they are in."""
+    added = "added" in name
+    tags = "".join(f"<{'ins' if added else 'del'} class='term'>{_e(term)}</{'ins' if added else 'del'}> " for term in terms)
+    return f"<tr><td></td><td class='new'>{tags}</td></tr>" if added else f"<tr><td class='old'>{tags}</td><td></td></tr>"
 
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
@@ -305,7 +317,7 @@ details.story{border:1px solid #ddd;border-radius:6px;margin:10px 0;padding:6px 
 .facts th{width:120px;color:#555;font-weight:600}.text{max-height:360px;overflow:auto;border-left:3px solid #ddd;padding-left:12px}
 .sbs{width:100%;table-layout:fixed}.sbs td{width:50%}.sbs th.field{background:#f6f6f6;font-weight:600}
 del{background:#fdd;text-decoration:line-through;text-decoration-color:#a33}ins{background:#cfc;text-decoration:none}
-.diff{border-top:1px dashed #ccc;margin-top:12px}.extra{background:#fafafa}
+.term{display:inline-block;margin:2px 2px;padding:0 4px;border-radius:3px}.diff{border-top:1px dashed #ccc;margin-top:12px}.summary{margin:4px 0;background:#fffbe6;padding:4px 8px;border-radius:4px}.extra{background:#fafafa}
 """
 
 SCRIPT = """

@@ -177,8 +177,9 @@ def diff_counts(diff: dict[str, Any] | None) -> list[tuple[str, int]]:
 def canonical_sentences(members: list[dict[str, Any]]) -> list[str]:
     """The canonical's sentences that its variants' diffs quote (the reports
     keep no full texts), each once, in the order first met: every string a
-    diff holds under a ``canonical`` key, and every sentence of a diff list
-    whose name says it left the canonical (``removed``, ``dropped``)."""
+    diff holds under a ``canonical`` key, and every sentence of a
+    ``sentences_…`` list whose name says it left the canonical (``removed``,
+    ``dropped``)."""
     seen: dict[str, None] = {}
     for member in members:
         for name, value in (member.get("diff") or {}).items():
@@ -187,9 +188,26 @@ def canonical_sentences(members: list[dict[str, Any]]) -> list[str]:
             for item in value:
                 if isinstance(item, dict) and isinstance(item.get("canonical"), str):
                     seen.setdefault(item["canonical"], None)
-                elif isinstance(item, str) and any(word in name for word in ("removed", "dropped")):
+                elif isinstance(item, str) and name.startswith("sentences") and any(word in name for word in ("removed", "dropped")):
                     seen.setdefault(item, None)
     return list(seen)
+
+
+def diff_lists(diff: dict[str, Any] | None) -> list[tuple[str, list[Any]]]:
+    """A diff's non-empty lists, the most telling first: aligned pairs (lists
+    of records), then short entries (words, facts), then whole sentences; in
+    column order within each."""
+
+    def rank(entry: tuple[str, list[Any]]) -> int:
+        name, value = entry
+        return 0 if isinstance(value[0], dict) else 2 if name.startswith("sentences") else 1
+
+    return sorted(((name, value) for name, value in (diff or {}).items() if isinstance(value, list) and value), key=rank)
+
+
+def diff_notes(diff: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """A diff's text fields (as a ``summary`` in words), by field name in words."""
+    return [(label(name), value) for name, value in (diff or {}).items() if isinstance(value, str) and value]
 
 
 def label(name: str) -> str:

@@ -111,6 +111,11 @@ def _canonical_reasons(
     }
 
 
+def diff_schema_kept(diffs: pl.DataFrame | None) -> bool:
+    """Whether a state's diffs have the schema this version makes (diffs of another are made again)."""
+    return diffs is not None and diffs.schema == pl.Schema(report.DIFFS_SCHEMA)
+
+
 def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, progress: Progress) -> pl.DataFrame:
     """The diff of each ``(variant, canonical)`` pair, as a ``report.DIFFS_SCHEMA`` frame."""
     ids, runs = window.documents["doc_id"].to_list(), window.documents["run"].to_list()
@@ -125,7 +130,7 @@ def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.Da
     with progress.task("diffs", len(todo)) as advance:
         text_pairs = _texts_as_read(window, [pair for pair, _ in todo], config.runtime.chunk_docs)
         done = 0
-        diff = partial(diff_pairs, max_sentences=config.diff.max_sentences)
+        diff = partial(diff_pairs, config=config.diff)
         for part in iter_chunks(diff, text_pairs, config.runtime.chunk_docs, config.runtime.parallelism(), advance, total=len(todo)):
             made.append(report.diffs_frame([key for _, key in todo[done : done + len(part)]], part))
             done += len(part)
