@@ -24,6 +24,7 @@ from dedup.reports.views import (
     ReportData,
     ReportError,
     SortOrder,
+    counted,
     diff_counts,
     diff_lists,
     diff_notes,
@@ -82,11 +83,11 @@ def _print_json(console: Console, value: dict[str, Any]) -> None:
 
 def print_summary(console: Console, data: ReportData, report_dir: Path) -> None:
     counts = summary(data)
-    events = f" in {_count(counts['events'], 'event')}" if counts.get("events") is not None else ""
+    events = f" in {counted(counts['events'], 'event')}" if counts.get("events") is not None else ""
     console.print(
         Text(
-            f"{report_dir}: {_count(counts['documents'], 'document')} in {_count(counts['clusters'], 'story')}{events}; "
-            f"{_count(counts['rejected'], 'input')} rejected; duplicate rate {counts['duplicate_rate']:.1%}"
+            f"{report_dir}: {counted(counts['documents'], 'document')} in {counted(counts['clusters'], 'story')}{events}; "
+            f"{counted(counts['rejected'], 'input')} rejected; duplicate rate {counts['duplicate_rate']:.1%}"
         )
     )
 
@@ -112,7 +113,7 @@ def print_stories(console: Console, rows: list[dict[str, Any]], total: int) -> N
 
 def print_story(console: Console, detail: dict[str, Any], items: int) -> None:
     """One story: its canonical, its members, and what each variant changed."""
-    console.print(Text(f"Story {detail['cluster_id']}", style="bold"), Text(f"· event {detail.get('event_id') or MISSING} · {_count(detail['members_total'], 'document')}"))
+    console.print(Text(f"Story {detail['cluster_id']}", style="bold"), Text(f"· event {detail.get('event_id') or MISSING} · {counted(detail['members_total'], 'document')}"))
     canonical = detail["canonical"]
     facts = Table.grid(padding=(0, 1))
     facts.add_column(style="bold", no_wrap=True)
@@ -204,12 +205,6 @@ def _value(value: Any) -> str:
     if isinstance(value, float):
         return _score(value)
     return str(value)
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 story``, ``2 stories``."""
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-    return f"{n} {noun if n == 1 else plural}"
 
 
 def _headline(title: str | None) -> str:

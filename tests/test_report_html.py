@@ -104,6 +104,12 @@ def test_the_timeline_has_a_mark_per_dated_member(hostile_report: Path) -> None:
     assert float(marks[0].get("cx")) < float(marks[1].get("cx"))
 
 
+def test_the_histogram_counts_stories_by_size(hostile_report: Path) -> None:
+    page = lxml.html.parse(str(hostile_report / "report.html")).getroot()
+    bars = [bar.xpath("string(title)") for bar in page.xpath("//svg[@class='histogram']/g")]
+    assert bars == ["1 story of 1 document", "1 story of 2 documents"]  # the lone article, the two copies
+
+
 def test_the_page_is_bounded_and_says_where_the_rest_is(hostile_report: Path) -> None:
     data = load_report(hostile_report)
     page = lxml.html.fromstring(render(data, load_config(overrides={"report.html_stories": 1}).report))

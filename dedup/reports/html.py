@@ -25,7 +25,11 @@ from typing import Any, Protocol
 import polars as pl
 
 from dedup.config import ReportConfig
+<<<<<<< HEAD:dedup/reports/html.py
 from dedup.reports.views import ReportData, canonical_sentences, diff_counts, diff_lists, diff_notes, label, ranked, story_details, summary
+=======
+from dedup.reports.views import ReportData, canonical_sentences, counted, diff_counts, diff_lists, diff_notes, label, ranked, story_details, summary
+>>>>>>> main:dedup/html_report.py
 
 CHART_WIDTH, BAR_HEIGHT, TIMELINE_HEIGHT = 640, 120, 36
 """Inline SVG sizes in pixels: the charts' width, the histogram's bar area and a timeline's height."""
@@ -50,7 +54,7 @@ def render(data: ReportData, settings: ReportConfig) -> str:
     """The page, from the report frames; the same frames give the same bytes."""
     top = ranked(data.clusters, "size").head(settings.html_stories)
     details = story_details(data, top["cluster_id"].to_list(), settings.html_members)
-    shown = f"the {len(details)} largest of {data.clusters.height} stories" if len(details) < data.clusters.height else f"all {len(details)} stories"
+    shown = f"the {len(details)} largest of {counted(data.clusters.height, 'story')}" if len(details) < data.clusters.height else f"{counted(len(details), 'story')} (all of them)"
     body = [
         "<header><h1>newsdedup report</h1>",
         f"<p>Feed <code>{_e(data.run.get('feed_dir', ''))}</code>, run {_e(data.run.get('run', ''))}. This page shows {shown}; "
@@ -125,7 +129,7 @@ def _histogram(sizes: pl.Series) -> str:
         name = str(high) if low == high else f"{low}-{high}"
         x = k * width
         bars.append(
-            f"<g><title>{n} stories of {name} documents</title><rect x='{x + 2:.1f}' y='{16 + BAR_HEIGHT - h:.1f}' width='{width - 4:.1f}' height='{h:.1f}'/>"
+            f"<g><title>{counted(n, 'story')} of {name} {'document' if name == '1' else 'documents'}</title><rect x='{x + 2:.1f}' y='{16 + BAR_HEIGHT - h:.1f}' width='{width - 4:.1f}' height='{h:.1f}'/>"
             f"<text x='{x + width / 2:.1f}' y='{12 + BAR_HEIGHT - h:.1f}'>{n}</text><text x='{x + width / 2:.1f}' y='{BAR_HEIGHT + 30}'>{name}</text></g>"
         )
     return f"<svg class='histogram' viewBox='0 0 {CHART_WIDTH} {BAR_HEIGHT + 36}' role='img' aria-label='story sizes'>{''.join(bars)}</svg><p class='note'>documents per story (x), stories (bar labels; heights on a log scale)</p>"

@@ -210,6 +210,12 @@ def diff_notes(diff: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [(label(name), value) for name, value in (diff or {}).items() if isinstance(value, str) and value]
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 story``, ``2 stories``, ``3 documents``."""
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
 def label(name: str) -> str:
     """A column name in words: ``sentences_added`` -> ``sentences added``."""
     return name.replace("_", " ")
