@@ -25,11 +25,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from dedup.config import ReportConfig
-<<<<<<< HEAD:dedup/reports/html.py
-from dedup.reports.views import ReportData, canonical_sentences, diff_counts, diff_lists, diff_notes, label, ranked, story_details, summary
-=======
 from dedup.reports.views import ReportData, canonical_sentences, counted, diff_counts, diff_lists, diff_notes, label, ranked, story_details, summary
->>>>>>> main:dedup/html_report.py
 
 CHART_WIDTH, BAR_HEIGHT, TIMELINE_HEIGHT = 640, 120, 36
 """Inline SVG sizes in pixels: the charts' width, the histogram's bar area and a timeline's height."""
