@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup.config import load_config
-from dedup.readers.ingest import list_feed_files
+from dedup.readers.files import list_feed_files
 from dedup.kernels.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets
 from dedup.progress import Timings
 from dedup.stages.ingest import prepare

@@ -20,7 +20,7 @@ import polars as pl
 from dedup.config import Config, ConfigError
 from dedup.kernels.pair_model import FEATURES, LinearModel, PairModel, fit_linear
 from dedup.progress import Progress, Timings
-from dedup.readers.ingest import list_feed_files
+from dedup.readers.files import list_feed_files
 from dedup.stages.ingest import prepare
 from dedup.stages.match import match
 from dedup.store.state import State, utc_now

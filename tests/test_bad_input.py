@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from dedup.cli import EXIT_STRICT, EXIT_USAGE, app
 from dedup.config import IngestConfig
-from dedup.readers.ingest import read_file
+from dedup.readers.files import read_file
 from dedup.records import Article, Rejection
 
 BAD_FEED = Path(__file__).parent / "fixtures" / "bad_feed"
@@ -87,7 +87,7 @@ def test_strict_fails_the_run_but_still_writes_the_reports(feed: Path, tmp_path:
 
 
 def test_an_unreadable_file_is_rejected_with_its_path_and_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dedup.readers.ingest
+    import dedup.readers.base
 
     feed = tmp_path / "feed"
     feed.mkdir()
@@ -102,7 +102,7 @@ def test_an_unreadable_file_is_rejected_with_its_path_and_reason(tmp_path: Path,
                 raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(file))
             return open(file, *args, **kwargs)
 
-        monkeypatch.setattr(dedup.readers.ingest, "open", refusing_open, raising=False)
+        monkeypatch.setattr(dedup.readers.base, "open", refusing_open, raising=False)
     code, documents, rejected, info = _run(feed, tmp_path / "out")
     assert code == 0
     assert rejected.rows() == [("locked.txt", None, "cannot read: Permission denied")]

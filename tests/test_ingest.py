@@ -11,7 +11,7 @@ import pytest
 from corpus import run, write_jsonl
 
 from dedup.config import load_config
-from dedup.readers.ingest import list_feed_files, read_file, unique_ids
+from dedup.readers.files import list_feed_files, read_file, unique_ids
 from dedup.records import Article
 
 MARCH_5 = datetime(2024, 3, 5, 12, 30, tzinfo=timezone.utc)

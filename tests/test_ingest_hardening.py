@@ -18,11 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import dedup.readers.ingest
+import dedup.readers.jsonl
 import dedup.pipeline
 from dedup.cli import app
 from dedup.config import IngestConfig
-from dedup.readers.ingest import _Lines, parse_published, read_file
+from dedup.readers.base import parse_published
+from dedup.readers.files import read_file
+from dedup.readers.jsonl import _Lines
 from dedup.records import Article, Rejection
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
@@ -250,7 +252,7 @@ def test_lines_read_a_block_at_a_time_match_a_plain_split(chunks: list[bytes], b
     if cut:
         segments = segments[:-1]  # the line the limit cuts short is not returned
     expected = [(n, s.lstrip(BLANK) if len(s.lstrip(BLANK)) <= limit else None) for n, s in enumerate(segments, start=1) if s.strip(BLANK)]
-    with mock.patch.object(dedup.readers.ingest, "_BLOCK", block):  # tiny blocks: lines and blank runs across block boundaries
+    with mock.patch.object(dedup.readers.jsonl, "_BLOCK", block):  # tiny blocks: lines and blank runs across block boundaries
         lines = _Lines(io.BufferedReader(io.BytesIO(data), buffer_size=block), limit, max_bytes)
         assert list(lines) == expected
     assert lines.cut == cut

@@ -18,7 +18,7 @@ from corpus import FIXTURES, clusters_of, run
 
 from dedup.config import IngestConfig, load_config
 from dedup.kernels.facts import extract_facts
-from dedup.readers.ingest import decode_text
+from dedup.readers.decode import decode_text
 from dedup.kernels.shingle import tokenize
 from dedup.kernels.terms import background_share, stop_words
 

@@ -10,7 +10,7 @@ import polars as pl
 from corpus import SEEDS, run
 
 from dedup.config import load_config
-from dedup.readers.ingest import list_feed_files, read_file
+from dedup.readers.files import list_feed_files, read_file
 from dedup.stages.ingest import _full_text
 from dedup.records import Article
 from dedup.readers.titles import text_title

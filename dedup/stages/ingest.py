@@ -24,7 +24,7 @@ from dedup.engine.local import iter_chunks
 from dedup.kernels.normalise import Boilerplate, normalise_text
 from dedup.kernels.sketch import sketch_texts
 from dedup.progress import Progress, Timings
-from dedup.readers.ingest import read_file, unique_ids
+from dedup.readers.files import read_file, unique_ids
 from dedup.records import Article, Rejection
 from dedup.store.atomic import scratch_directory
 from dedup.store.segments import Segment, SegmentWriter, open_segment

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dedup.readers.ingest import display_path, list_feed_files
+from dedup.readers.files import display_path, list_feed_files
 from dedup.records import Rejection
 from dedup.store.state import State
 

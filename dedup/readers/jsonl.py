@@ -1,0 +1,120 @@
+"""``.jsonl`` / ``.ndjson``: one article per line, streamed (any file size); a bad line is a rejection with its line number."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from dedup.readers.base import Item, Reader, json_type, unreadable_json
+
+_BLANKS = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.strip() strips; match() runs 3x faster than searching for the rest
+
+
+_BLOCK = 1 << 20  # JSONL is read this many bytes at a time
+
+
+class JsonLinesReader(Reader):
+    def read(self) -> Iterator[Item]:
+        limit, max_lines = self.config.max_line_bytes, self.config.max_lines
+        max_bytes = self.config.max_decompressed_bytes if self.compressed else None
+        records = 0
+        with self.open_binary() as fh:
+            lines = _Lines(fh, limit, max_bytes)
+            for number, line in lines:
+                if number > max_lines:
+                    yield self.reject(f"stopped after line {max_lines}: file longer than ingest.max_lines ({max_lines} lines); the rest is not read", number)
+                    return
+                records += 1
+                yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number) if line is None else self.line(line, number)
+        if lines.cut:
+            done = lines.number - 1
+            yield self.reject(
+                f"stopped after line {done}: file larger than ingest.max_decompressed_bytes ({max_bytes} bytes, decompressed); the rest is not read", done + 1
+            )
+        elif not records:
+            yield self.reject("no records: only blank lines")
+
+    def line(self, line: bytes, number: int) -> Item:
+        """The article of one JSONL line, or its rejection."""
+        try:
+            value = json.loads(line.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            return self.reject("invalid UTF-8 in JSON line", number)
+        except json.JSONDecodeError as exc:
+            return self.reject(f"malformed JSON: {exc.msg} at column {exc.colno}", number)
+        except (RecursionError, ValueError) as exc:
+            return self.reject(unreadable_json(exc), number)
+        if not isinstance(value, dict):
+            return self.reject(f"JSON line is a {json_type(value)}, not an article object", number)
+        return self.article(value, number, f"{self.rel}#{number}")
+
+
+class _Lines:
+    """The non-blank lines of a binary stream, as ``(number, line)`` with
+    1-based line numbers, without leading blanks and the newline; ``line`` is
+    None for a line longer than ``max_line_bytes`` (so measured), skipped
+    without being held in memory.
+
+    The stream is read a block at a time: a run of blank lines costs a regex
+    scan and a count, not a Python step per line (100 MB of newlines took 92 s
+    line by line). At most ``max_bytes`` are read (None: no limit); ``cut`` then
+    says so, and a line cut short is not returned. ``number`` is the line the
+    reading stopped in.
+    """
+
+    def __init__(self, fh: io.BufferedIOBase, max_line_bytes: int, max_bytes: int | None) -> None:
+        self.fh = fh
+        self.max_line_bytes = max_line_bytes
+        self.room = sys.maxsize if max_bytes is None else max_bytes
+        self.cut = False
+        self.number = 1
+
+    def _take(self, read: Any, size: int) -> bytes:
+        """``read(size)``, never past ``max_bytes``."""
+        data = read(min(size, self.room + 1))
+        if len(data) > self.room:
+            data, self.cut = data[: self.room], True
+        self.room -= len(data)
+        return data
+
+    def __iter__(self) -> Iterator[tuple[int, bytes | None]]:
+        limit = self.max_line_bytes
+        buf, pos = b"", 0  # pos: in line self.number of buf
+        while True:
+            first = _BLANKS.match(buf, pos).end()  # the next non-blank byte
+            if first == len(buf):
+                self.number += buf.count(b"\n", pos)
+                buf, pos = (b"", 0) if self.cut else (self._take(self.fh.read, _BLOCK), 0)
+                if not buf:
+                    return
+                continue
+            self.number += buf.count(b"\n", pos, first)
+            end = buf.find(b"\n", first)
+            if end >= 0:
+                yield self.number, (buf[first:end] if end - first <= limit else None)
+                self.number += 1
+                pos = end + 1
+                continue
+            if self.cut:
+                return
+            line = buf[first:]
+            buf, pos = b"", 0
+            if len(line) <= limit:  # the rest of the line, or limit + 1 bytes of it
+                line += self._take(self.fh.readline, limit + 1 - len(line))
+            if line.endswith(b"\n"):
+                yield self.number, line[:-1]
+            elif len(line) <= limit:  # the last line, without a newline
+                if not self.cut:
+                    yield self.number, line
+                return
+            else:
+                while line and not line.endswith(b"\n"):  # drain the over-long line
+                    line = self._take(self.fh.readline, _BLOCK)
+                if self.cut:
+                    return
+                yield self.number, None
+            self.number += 1
