@@ -24,6 +24,7 @@ import numpy as np
 from dedup.config import load_config
 from dedup.readers.files import list_feed_files
 from dedup.kernels.paraphrase import ParaphraseVectors, ParaphraseWeights, fact_buckets
+from dedup.engine import make_engine
 from dedup.progress import Timings
 from dedup.stages.ingest import prepare
 from dedup.progress import SILENT
@@ -42,7 +43,7 @@ def main() -> None:
         feed = Path(tmp)
         shutil.copytree(REPO / "seeds", feed / "seeds")
         shutil.copytree(args.wikiref, feed / "wiki", ignore=shutil.ignore_patterns("README*"))
-        documents, prepared, _ = prepare(list_feed_files(feed), feed, set(), Counter(), config, SILENT, Timings(), feed / ".segments", 1, utc_now(), durable=False)
+        documents, prepared, _ = prepare(list_feed_files(feed), feed, set(), Counter(), config, make_engine(config.runtime), SILENT, Timings(), feed / ".segments", 1, utc_now(), durable=False)
         sketches = prepared.segment.sketches.take(prepared.rows)
     ids = documents["doc_id"].to_list()
     is_seed = np.array([i.startswith("seeds/") for i in ids])

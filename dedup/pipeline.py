@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dedup.config import Config
+from dedup.engine import make_engine
 from dedup.kernels.pair_model import load_model
 from dedup.progress import Progress, Timings
 from dedup.reports import builders as report
@@ -74,6 +75,7 @@ def _run_locked(
     timings = Timings()
     now = utc_now()
     model = load_model(config.paraphrase.model)
+    engine = make_engine(config.runtime)
     with timings.stage("load_state"):
         state = load_state(state_dir) if state_dir else State()
         if state_dir and not dry_run:  # a killed or failed run's segment: on a full disk this run needs its space
@@ -85,15 +87,15 @@ def _run_locked(
         changes = feed_changes(feed_dir, state, skip=[out_dir] + ([state_dir] if state_dir else []))
     line_counts = Counter(state.line_counts)
     taken_ids = set(changes.kept_documents["doc_id"].to_list())
-    new, prepared, rejections = prepare(changes.to_read, feed_dir, taken_ids, line_counts, config, progress, timings, segments, run, now, durable=segments == state_dir)
+    new, prepared, rejections = prepare(changes.to_read, feed_dir, taken_ids, line_counts, config, engine, progress, timings, segments, run, now, durable=segments == state_dir)
     rejections = changes.kept_rejections + rejections
     with timings.stage("retention"):
         window = retained_window(state, changes.kept_documents, new, prepared.segment, prepared.rows, config, model.fingerprint, now)
         del changes.kept_documents, new  # the window holds them, ranked: a second copy of a large run's fields would only take memory
-    matched = match(window, state.edges, model, config, timings, progress)
+    matched = match(window, state.edges, model, config, engine, timings, progress)
     cluster_ids, event_ids = story_and_event_ids(window, matched)
     previous_diffs = state.diffs if state.diff_max_sentences == config.diff.max_sentences and diff_schema_kept(state.diffs) else None
-    reports, results = build_reports(window, matched, cluster_ids, event_ids, rejections, state.canonicals, previous_diffs, config, timings, progress)
+    reports, results = build_reports(window, matched, cluster_ids, event_ids, rejections, state.canonicals, previous_diffs, config, engine, timings, progress)
     info = summarise(reports, feed_dir, len(changes.files), len(changes.to_read), timings, config, run)
     if previous_diffs is not None:
         info["counts"]["diffs_reused"] = reports.diffs.join(previous_diffs, on=list(report.DIFF_KEY_SCHEMA), how="semi").height

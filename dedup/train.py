@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from dedup.config import Config, ConfigError
+from dedup.engine import make_engine
 from dedup.kernels.pair_model import FEATURES, LinearModel, PairModel, fit_linear
 from dedup.progress import Progress, Timings
 from dedup.readers.files import list_feed_files
@@ -48,11 +49,12 @@ def candidate_features(feed_dir: Path, config: Config, progress: Progress) -> pl
     (``a``, ``b``), whether it is a story candidate (``story_candidate``) and
     its features (``pair_model.FEATURES``)."""
     timings = Timings()
+    engine = make_engine(config.runtime)
     with tempfile.TemporaryDirectory(prefix="dedup-train-") as segments:
-        new, prepared, _ = prepare(list_feed_files(feed_dir), feed_dir, set(), Counter(), config, progress, timings, Path(segments), 1, utc_now(), durable=False)
+        new, prepared, _ = prepare(list_feed_files(feed_dir), feed_dir, set(), Counter(), config, engine, progress, timings, Path(segments), 1, utc_now(), durable=False)
         no_old = State().documents.drop("segment").with_columns(pl.lit(None, pl.Int64).alias("segment_index"))
         window = assemble(no_old, [], new, prepared.segment, prepared.rows, False, config.canonical)
-        matched = match(window, pl.DataFrame(), None, config, timings, progress, keep_features=True)
+        matched = match(window, pl.DataFrame(), None, config, engine, timings, progress, keep_features=True)
     assert matched.scored is not None  # keep_features asked for them
     return matched.scored
 

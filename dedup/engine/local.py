@@ -1,10 +1,11 @@
-"""Order-preserving map of a function over chunks of items, on worker processes."""
+"""The local engine: kernels over batches on this machine's worker processes, results in order."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from itertools import chain, islice
 from typing import TypeVar
 
@@ -55,6 +56,24 @@ def iter_chunks(
                 yield _collect(pending.popleft(), on_chunk)
         while pending:
             yield _collect(pending.popleft(), on_chunk)
+
+
+@dataclass(frozen=True)
+class LocalEngine:
+    """``map_batches`` over ``workers`` processes (``iter_chunks``); one worker, or one batch, runs in this process."""
+
+    workers: int
+    name: str = "local"
+
+    def map_batches(
+        self,
+        kernel: Callable[[list[Item]], Result],
+        items: Iterable[Item],
+        batch_size: int,
+        on_batch: Callable[[int], None] | None = None,
+        total: int | None = None,
+    ) -> Iterator[Result]:
+        return iter_chunks(kernel, items, batch_size, self.workers, on_batch, total)
 
 
 def _chunked(items: Iterator[Item], size: int) -> Iterator[list[Item]]:

@@ -181,19 +181,19 @@ class Candidates:
     """How many of ``pairs``, the first ones, are story candidates."""
 
 
-def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config) -> Candidates:
+def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config, threads: int) -> Candidates:
     """The candidate pairs ``score_candidates`` needs to decide every pair
     with a ``fresh`` document (a boolean mask; an incremental run's new ones):
     those pairs, and every story candidate of a document in one of them that
     could reach its floor (a score is at most the root of its fact cosine), as
-    the contrast test ranks all of a document's story candidates."""
+    the contrast test ranks all of a document's story candidates. ``threads``
+    share the fact cosines of an incremental run's candidates."""
     story_buckets = fact_buckets(fact_signatures, config.paraphrase.lsh_threshold, config)
     event_buckets = fact_buckets(fact_signatures, config.event.lsh_threshold, config)
     n = len(fresh)
     if fresh.all():
         story, event = story_buckets.pairs(), event_buckets.pairs()
     else:
-        threads = config.runtime.parallelism()
         event = event_buckets.pairs(fresh)
         event = event[_could_reach(_score_bounds(_blocked_dots(fact_vectors, event, threads)), config.event.min_score)]
         touching = story_buckets.pairs(fresh)

@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from dedup.config import Config, NormaliseConfig
-from dedup.engine.local import iter_chunks
+from dedup.engine.base import Engine
 from dedup.kernels.normalise import Boilerplate, normalise_text
 from dedup.kernels.sketch import sketch_texts
 from dedup.progress import Progress, Timings
@@ -111,7 +111,7 @@ def _clean_and_sketch(tasks: list[SpillPart], config: Config, recurring: frozens
 
 
 def prepare(
-    files: list[Path], feed_dir: Path, taken_ids: set[str], line_counts: Counter[int], config: Config, progress: Progress, timings: Timings,
+    files: list[Path], feed_dir: Path, taken_ids: set[str], line_counts: Counter[int], config: Config, engine: Engine, progress: Progress, timings: Timings,
     segments: Path, run: int, seen_at: Any, durable: bool,
 ) -> tuple[pl.DataFrame, Prepared, list[Rejection]]:  # fmt: skip
     """Read ``files``, normalise, strip boilerplate and sketch into a new
@@ -129,7 +129,7 @@ def prepare(
     Each chunk's sketches are written as they arrive.
     ``taken_ids``: the ids of the window's other documents, kept by them.
     """
-    size, processes = config.runtime.chunk_docs, config.runtime.parallelism()
+    size = config.runtime.chunk_docs
     read: list[pl.DataFrame] = []
     pending: list[Article] = []
     rejections: list[Rejection] = []
@@ -146,7 +146,7 @@ def prepare(
     with scratch_directory("spill") as spill_dir:
         spills = []
         with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
-            for spill, keys_of in iter_chunks(partial(_normalise_and_spill, config=config.normalise, spill_dir=Path(spill_dir)), reading(), size, processes, advance):
+            for spill, keys_of in engine.map_batches(partial(_normalise_and_spill, config=config.normalise, spill_dir=Path(spill_dir)), reading(), size, advance):
                 spills.append((spill, len(keys_of)))
                 for keys in keys_of:
                     line_counts.update(keys)
@@ -156,8 +156,8 @@ def prepare(
         with timings.stage("sketch"), progress.task("sketch", fields.height) as advance:
             writer = SegmentWriter(segments, run, durable)
             words = [np.empty(0, dtype=np.int64)]
-            tasks = _spill_parts(spills, processes)
-            for task, part in zip(tasks, iter_chunks(partial(_clean_and_sketch, config=config, recurring=recurring), tasks, 1, processes)):
+            tasks = _spill_parts(spills, engine.workers)
+            for task, part in zip(tasks, engine.map_batches(partial(_clean_and_sketch, config=config, recurring=recurring), tasks, 1)):
                 writer.append(part)
                 words.append(part.sketches.words)
                 advance(len(part))

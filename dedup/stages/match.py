@@ -12,6 +12,7 @@ from scipy.sparse import csr_matrix
 
 from dedup.arrays import distinct, distinct_indices, index_in
 from dedup.config import Config
+from dedup.engine.base import Engine
 from dedup.kernels.cluster import name_stories, near_copy_groups, story_clusters
 from dedup.kernels.facts import same_story_possible
 from dedup.kernels.lsh import band_keys, candidate_pairs, lsh_params
@@ -72,8 +73,9 @@ def _kept_edges(stored: pl.DataFrame, old_index: dict[str, int], kind: str, elig
 
 
 def match(
-    window: Window, stored_edges: pl.DataFrame, model: PairModel | None, config: Config, timings: Timings, progress: Progress, keep_features: bool = False
-) -> Matched:
+    window: Window, stored_edges: pl.DataFrame, model: PairModel | None, config: Config, engine: Engine, timings: Timings, progress: Progress,
+    keep_features: bool = False,
+) -> Matched:  # fmt: skip
     """Find and verify the edges of fresh documents, keep the stored ones, cluster.
 
     Near-copy candidates come from LSH over one representative of each set of
@@ -119,10 +121,10 @@ def match(
             fresh = (window.fresh | ~window.previous("leader", False))[leaders]
             weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders))
             facts = weights.fact_vectors(window.terms("fact_terms", leaders))  # small: documents have few facts
-            candidates = pairs_to_verify(window.array("fact_signatures", leaders), fresh, facts, config)
+            candidates = pairs_to_verify(window.array("fact_signatures", leaders), fresh, facts, config, engine.workers)
             involved = distinct_indices(candidates.pairs.ravel())
             docs = leaders[involved]
-            vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, docs[rows]), facts[involved], config.runtime.parallelism())
+            vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, docs[rows]), facts[involved], engine.workers)
             candidates.pairs = index_in(involved, candidates.pairs)  # tens of millions of rows in a large window: only their local form is kept
             found = score_candidates(candidates, vectors, lambda rows: _pair_context(window, docs[rows]), model, config)
             window.release_pages()

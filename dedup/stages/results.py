@@ -10,7 +10,7 @@ import polars as pl
 
 from dedup.arrays import distinct, distinct_indices, index_in
 from dedup.config import Config
-from dedup.engine.local import iter_chunks
+from dedup.engine.base import Engine
 from dedup.kernels.canonical import (
     RANKED_COLUMNS,
     STORY_CRITERION,
@@ -30,7 +30,7 @@ from dedup.store.window import Window, scan_blocks
 
 def build_reports(
     window: Window, matched: Matched, cluster_ids: list[str], event_ids: list[str], rejections: list[Rejection], previous_canonicals: dict[str, str],
-    previous_diffs: pl.DataFrame | None, config: Config, timings: Timings, progress: Progress,
+    previous_diffs: pl.DataFrame | None, config: Config, engine: Engine, timings: Timings, progress: Progress,
 ) -> tuple[report.Reports, dict[str, np.ndarray]]:  # fmt: skip
     """Canonicals, match kinds, scores and diffs, as report frames; and the
     per-document results the state keeps (``window.RESULT_SCHEMA``).
@@ -74,14 +74,14 @@ def build_reports(
         if matched.weights is not None and len(todo):
             weights = matched.weights
             facts = weights.fact_vectors(window.terms("fact_terms", involved))
-            vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, involved[rows]), facts, config.runtime.parallelism())
+            vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, involved[rows]), facts, engine.workers)
             paraphrase[todo] = vectors.score_pairs(index_in(involved, np.stack([canon[todo], todo], axis=1)))
         elif matched.weights is None:
             paraphrase[~is_canonical] = np.nan
         reasons = _canonical_reasons(docs, canon, runner_up, representative, cluster_ids, config)
     variants = np.flatnonzero(~is_canonical)
     with timings.stage("diff"):
-        diffs = _variant_diffs(window, [(i, int(canon[i])) for i in variants.tolist()], previous_diffs, config, progress)
+        diffs = _variant_diffs(window, [(i, int(canon[i])) for i in variants.tolist()], previous_diffs, config, engine, progress)
     with timings.stage("report"):
         rows = {
             "cluster_id": cluster_ids, "event_id": event_ids, "group_id": ids[group], "canonical_doc_id": ids[canon], "match": match_kind,
@@ -116,7 +116,9 @@ def diff_schema_kept(diffs: pl.DataFrame | None) -> bool:
     return diffs is not None and diffs.schema == pl.Schema(report.DIFFS_SCHEMA)
 
 
-def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, progress: Progress) -> pl.DataFrame:
+def _variant_diffs(
+    window: Window, pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, engine: Engine, progress: Progress
+) -> pl.DataFrame:
     """The diff of each ``(variant, canonical)`` pair, as a ``report.DIFFS_SCHEMA`` frame."""
     ids, runs = window.documents["doc_id"].to_list(), window.documents["run"].to_list()
     keys = [(ids[i], runs[i], ids[c], runs[c]) for i, c in pairs]
@@ -131,7 +133,7 @@ def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.Da
         text_pairs = _texts_as_read(window, [pair for pair, _ in todo], config.runtime.chunk_docs)
         done = 0
         diff = partial(diff_pairs, config=config.diff)
-        for part in iter_chunks(diff, text_pairs, config.runtime.chunk_docs, config.runtime.parallelism(), advance, total=len(todo)):
+        for part in engine.map_batches(diff, text_pairs, config.runtime.chunk_docs, advance, total=len(todo)):
             made.append(report.diffs_frame([key for _, key in todo[done : done + len(part)]], part))
             done += len(part)
     return pl.concat(made)
