@@ -22,6 +22,7 @@ from dedup.kernels.pair_model import load_model
 from dedup.progress import Progress, Timings
 from dedup.reports import builders as report
 from dedup.reports.run_info import summarise
+from dedup.schema import DIFF_KEY_SCHEMA
 from dedup.stages.ingest import prepare
 from dedup.stages.match import match, story_and_event_ids
 from dedup.stages.results import build_reports, diff_schema_kept
@@ -98,7 +99,7 @@ def _run_locked(
     reports, results = build_reports(window, matched, cluster_ids, event_ids, rejections, state.canonicals, previous_diffs, config, engine, timings, progress)
     info = summarise(reports, feed_dir, len(changes.files), len(changes.to_read), timings, config, run)
     if previous_diffs is not None:
-        info["counts"]["diffs_reused"] = reports.diffs.join(previous_diffs, on=list(report.DIFF_KEY_SCHEMA), how="semi").height
+        info["counts"]["diffs_reused"] = reports.diffs.join(previous_diffs, on=list(DIFF_KEY_SCHEMA), how="semi").height
     if dry_run:
         return info
     with timings.stage("write"):

@@ -129,7 +129,12 @@ def test_source_priority_decides_among_undated_copies(tmp_path: Path) -> None:
 
 
 def test_reports_are_written_with_documented_columns(variants_run: tuple[pl.DataFrame, Path]) -> None:
-    from dedup.reports.builders import CLUSTERS_SCHEMA, DOCUMENTS_SCHEMA, REJECTED_SCHEMA, VARIANTS_SCHEMA
+    from dedup.schema import (
+        CLUSTERS_SCHEMA,
+        DOCUMENTS_SCHEMA,
+        REJECTED_SCHEMA,
+        VARIANTS_SCHEMA,
+    )
 
     _, out = variants_run
     docs_md = (Path(__file__).parent.parent / "docs" / "reports.md").read_text(encoding="utf-8")

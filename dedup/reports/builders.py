@@ -10,48 +10,24 @@ from typing import Any
 
 import polars as pl
 
-from dedup.store.atomic import publish, write_parquet
 from dedup.kernels.diff import VariantDiff
-from dedup.reports.html import write_report_html
 from dedup.records import Rejection
+from dedup.reports.html import write_report_html
+from dedup.schema import (
+    CHANGED,
+    CLUSTERS_SCHEMA,
+    DIFF_COLUMNS,
+    DIFF_KEY_SCHEMA,
+    DIFFS_SCHEMA,
+    DOCUMENTS_SCHEMA,
+    EVENTS_SCHEMA,
+    REJECTED_SCHEMA,
+    VARIANTS_SCHEMA,
+)
+from dedup.store.atomic import publish, write_parquet
 
 REPORT_FILES = ["documents.parquet", "clusters.parquet", "events.parquet", "variants.parquet", "rejected.parquet", "run.json", "report.html"]
 
-CHANGED = pl.Struct(
-    {
-        "canonical": pl.String, "variant": pl.String, "similarity": pl.Float64, "edited": pl.Boolean,
-        "words_removed": pl.List(pl.String), "words_added": pl.List(pl.String), "facts_removed": pl.List(pl.String), "facts_added": pl.List(pl.String),
-    }
-)  # fmt: skip
-DOCUMENTS_SCHEMA = {
-    "doc_id": pl.String, "cluster_id": pl.String, "event_id": pl.String, "group_id": pl.String, "is_canonical": pl.Boolean, "match": pl.String,
-    "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64,
-    "title": pl.String, "source": pl.String, "url": pl.String, "published": pl.Datetime("us", "UTC"),
-    "path": pl.String, "record": pl.Int64, "words": pl.Int64, "language": pl.String, "encoding": pl.String, "flags": pl.List(pl.String),
-}  # fmt: skip
-CLUSTERS_SCHEMA = {
-    "cluster_id": pl.String, "event_id": pl.String, "canonical_doc_id": pl.String, "canonical_reason": pl.String, "size": pl.Int64,
-    "near_copy_groups": pl.Int64, "sources": pl.List(pl.String), "first_published": pl.Datetime("us", "UTC"),
-    "last_published": pl.Datetime("us", "UTC"), "title": pl.String,
-    "previous_canonical_doc_id": pl.String, "canonical_changed": pl.Boolean,
-}  # fmt: skip
-EVENTS_SCHEMA = {
-    "event_id": pl.String, "stories": pl.Int64, "documents": pl.Int64, "first_published": pl.Datetime("us", "UTC"),
-    "last_published": pl.Datetime("us", "UTC"), "label": pl.String, "cluster_ids": pl.List(pl.String),
-}  # fmt: skip
-VARIANTS_SCHEMA = {
-    "doc_id": pl.String, "cluster_id": pl.String, "canonical_doc_id": pl.String, "match": pl.String,
-    "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64, "summary": pl.String, "sentences_same": pl.Int64,
-    "sentences_added": pl.List(pl.String), "sentences_removed": pl.List(pl.String), "sentences_changed": pl.List(CHANGED),
-    "facts_added": pl.List(pl.String), "facts_removed": pl.List(pl.String),
-}  # fmt: skip
-REJECTED_SCHEMA = {"path": pl.String, "record": pl.Int64, "reason": pl.String}
-DIFF_COLUMNS = ["summary", "sentences_same", "sentences_added", "sentences_removed", "sentences_changed", "facts_added", "facts_removed"]
-DIFF_KEY_SCHEMA = {"doc_id": pl.String, "run": pl.Int64, "canonical_doc_id": pl.String, "canonical_run": pl.Int64}
-DIFFS_SCHEMA = DIFF_KEY_SCHEMA | {name: VARIANTS_SCHEMA[name] for name in DIFF_COLUMNS}
-"""Each variant's diff with the versions of the two documents it compares
-(a document's ``run``): the state keeps them, so that a later run diffs only
-the pairs it has not seen."""
 
 
 def diffs_frame(keys: list[tuple[str, int, str, int]], diffs: list[VariantDiff]) -> pl.DataFrame:

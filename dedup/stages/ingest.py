@@ -26,9 +26,10 @@ from dedup.kernels.sketch import sketch_texts
 from dedup.progress import Progress, Timings
 from dedup.readers.files import read_file, unique_ids
 from dedup.records import Article, Rejection
+from dedup.schema import ARTICLE_FIELDS
 from dedup.store.atomic import scratch_directory
 from dedup.store.segments import Segment, SegmentWriter, open_segment
-from dedup.store.window import ARTICLE_FIELDS, article_fields, new_documents
+from dedup.store.window import article_fields, new_documents
 
 
 @dataclass
@@ -117,7 +118,7 @@ def prepare(
     """Read ``files``, normalise, strip boilerplate and sketch into a new
     segment under ``segments`` (fsynced when ``durable``); reject what cannot
     be read and documents left with no words. Returns the new documents'
-    fields (``window.ARTICLE_SCHEMA``: columns, not an object per article,
+    fields (``schema.ARTICLE_SCHEMA``: columns, not an object per article,
     which for a large run would outweigh the sketches), where their sketches
     are, and the rejections.
 

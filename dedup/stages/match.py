@@ -28,7 +28,7 @@ from dedup.kernels.paraphrase import (
 )
 from dedup.kernels.verify import Edge, verify_near_copies
 from dedup.progress import Progress, Timings
-from dedup.store.state import EDGES_SCHEMA
+from dedup.schema import EDGES_SCHEMA
 from dedup.store.window import Window, scan_blocks
 
 
@@ -45,7 +45,7 @@ class Matched:
     representative: np.ndarray
     """Which documents represent their exact copies (the first of each text hash)."""
     edges: pl.DataFrame
-    """The candidate-matched edges to keep (``state.EDGES_SCHEMA``)."""
+    """The candidate-matched edges to keep (``schema.EDGES_SCHEMA``)."""
     weights: ParaphraseWeights | None
     scored: pl.DataFrame | None = None
     """When asked for (``dedup train``): each scored paraphrase candidate's

@@ -24,6 +24,7 @@ from dedup.kernels.verify import is_near_copy
 from dedup.progress import Progress, Timings
 from dedup.records import Rejection
 from dedup.reports import builders as report
+from dedup.schema import DIFF_KEY_SCHEMA, DIFFS_SCHEMA
 from dedup.stages.match import Matched, word_vectors
 from dedup.store.window import Window, scan_blocks
 
@@ -33,11 +34,11 @@ def build_reports(
     previous_diffs: pl.DataFrame | None, config: Config, engine: Engine, timings: Timings, progress: Progress,
 ) -> tuple[report.Reports, dict[str, np.ndarray]]:  # fmt: skip
     """Canonicals, match kinds, scores and diffs, as report frames; and the
-    per-document results the state keeps (``window.RESULT_SCHEMA``).
+    per-document results the state keeps (``schema.RESULT_SCHEMA``).
 
     A variant whose canonical (and being in its near-copy group or not) is as
     in the previous run keeps that run's row; the others are compared afresh.
-    ``previous_diffs`` (``report.DIFFS_SCHEMA``, from the state) holds diffs
+    ``previous_diffs`` (``DIFFS_SCHEMA``, from the state) holds diffs
     already made: a variant whose pair of document versions is among them is
     not diffed again."""
     n = len(window)
@@ -113,19 +114,19 @@ def _canonical_reasons(
 
 def diff_schema_kept(diffs: pl.DataFrame | None) -> bool:
     """Whether a state's diffs have the schema this version makes (diffs of another are made again)."""
-    return diffs is not None and diffs.schema == pl.Schema(report.DIFFS_SCHEMA)
+    return diffs is not None and diffs.schema == pl.Schema(DIFFS_SCHEMA)
 
 
 def _variant_diffs(
     window: Window, pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, engine: Engine, progress: Progress
 ) -> pl.DataFrame:
-    """The diff of each ``(variant, canonical)`` pair, as a ``report.DIFFS_SCHEMA`` frame."""
+    """The diff of each ``(variant, canonical)`` pair, as a ``DIFFS_SCHEMA`` frame."""
     ids, runs = window.documents["doc_id"].to_list(), window.documents["run"].to_list()
     keys = [(ids[i], runs[i], ids[c], runs[c]) for i, c in pairs]
     if previous is None:
         known = report.diffs_frame([], [])
     else:
-        known = pl.DataFrame(keys, schema=report.DIFF_KEY_SCHEMA, orient="row").join(previous, on=list(report.DIFF_KEY_SCHEMA), how="inner")
+        known = pl.DataFrame(keys, schema=DIFF_KEY_SCHEMA, orient="row").join(previous, on=list(DIFF_KEY_SCHEMA), how="inner")
     seen = set(known["doc_id"].to_list())
     todo = [(pair, key) for pair, key in zip(pairs, keys) if key[0] not in seen]
     made = [known]

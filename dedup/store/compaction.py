@@ -12,9 +12,10 @@ import polars as pl
 
 from dedup.records import Rejection
 from dedup.reports.builders import Reports
+from dedup.schema import ARTICLE_SCHEMA, RESULT_SCHEMA
 from dedup.store.segments import Segment, write_segment
 from dedup.store.state import State, save_state
-from dedup.store.window import ARTICLE_SCHEMA, RESULT_SCHEMA, Window
+from dedup.store.window import Window
 
 
 def store_segments(state_dir: Path, window: Window, names: list[str], run: int) -> tuple[pl.DataFrame, dict[str, Segment]]:

@@ -37,6 +37,7 @@ import polars as pl
 from filelock import FileLock, Timeout
 
 from dedup.records import Rejection
+from dedup.schema import EDGES_SCHEMA, STATE_DOCUMENTS_SCHEMA
 from dedup.store.atomic import (
     CURRENT,
     Damaged,
@@ -55,7 +56,6 @@ from dedup.store.segments import (
     remove_unused_segments,
     verify_segment,
 )
-from dedup.store.window import ARTICLE_SCHEMA, RESULT_SCHEMA
 
 LOCK_FILE = ".lock"
 FORMAT_VERSION = 9
@@ -94,19 +94,14 @@ def acquire_lock(*directories: Path | None) -> Iterator[None]:
         yield
 
 
-EDGES_SCHEMA = {"a": pl.String, "b": pl.String, "kind": pl.String, "score": pl.Float64}
-"""Verified edges between documents (by ``doc_id``) found by candidate
-matching: near-copies between exact copies' representatives and paraphrases
-between near-copy group leaders. A later run keeps them and matches only pairs
-with a new document (exact-copy edges are rebuilt every run from text hashes)."""
 
 
 @dataclass
 class State:
     run: int = 0
     """Number of the last run that wrote this state (0: none)."""
-    documents: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DOCUMENTS_SCHEMA))
-    """The window's documents (``DOCUMENTS_SCHEMA``): fields, where their sketch is, the last run's results."""
+    documents: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=STATE_DOCUMENTS_SCHEMA))
+    """The window's documents (``schema.STATE_DOCUMENTS_SCHEMA``): fields, where their sketch is, the last run's results."""
     segments: dict[str, Segment] = field(default_factory=dict)
     """The segments the documents are in, by name (memory-mapped)."""
     edges: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=EDGES_SCHEMA))
@@ -123,12 +118,12 @@ class State:
     rejections: list[Rejection] = field(default_factory=list)
     """Rejections of the files read so far (dropped when a file is read again)."""
     diffs: pl.DataFrame | None = None
-    """The last run's variant diffs, keyed by document versions (``report.DIFFS_SCHEMA``)."""
+    """The last run's variant diffs, keyed by document versions (``schema.DIFFS_SCHEMA``)."""
     diff_max_sentences: int | None = None
     """The ``diff.max_sentences`` they were made with."""
 
 
-DOCUMENTS_SCHEMA = ARTICLE_SCHEMA | RESULT_SCHEMA | {"segment": pl.String, "segment_row": pl.Int64}
+
 
 
 def load_state(directory: Path) -> State:

@@ -23,21 +23,8 @@ from dedup.kernels.facts import Facts
 from dedup.kernels.sketch import Sketch
 from dedup.kernels.terms import TermCounts, Terms
 from dedup.records import Article
+from dedup.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA, RESULT_SCHEMA
 from dedup.store.segments import Segment
-
-ARTICLE_SCHEMA = {
-    "doc_id": pl.String, "path": pl.String, "record": pl.Int64, "title": pl.String, "url": pl.String, "source": pl.String,
-    "published": pl.Datetime("us", "UTC"), "flags": pl.List(pl.String), "encoding": pl.String, "run": pl.Int64, "seen_at": pl.Datetime("us", "UTC"), "words": pl.Int64,
-}  # fmt: skip
-RESULT_SCHEMA = {
-    "cluster_id": pl.String, "event_id": pl.String, "group_id": pl.String, "canonical_doc_id": pl.String, "canonical_run": pl.Int64, "in_canonical_group": pl.Boolean,
-    "match": pl.String, "jaccard": pl.Float64, "containment": pl.Float64, "paraphrase_score": pl.Float64,
-    "representative": pl.Boolean, "leader": pl.Boolean,
-}  # fmt: skip
-"""A run's results per document, kept for the next run: its story, its event and its
-report row, and whether it was its exact copies' representative and its
-near-copy group's leader (whose candidate pairs were then matched)."""
-
 
 SCAN_ROWS = 50_000
 """Documents (or pairs of them) whose sketches a scan reads before releasing their pages."""
@@ -145,8 +132,7 @@ class Window:
         return self.segments[self.source[i]].text(int(self.row[i]))
 
 
-ARTICLE_FIELDS = {name: ARTICLE_SCHEMA[name] for name in ("doc_id", "path", "record", "title", "url", "source", "published", "flags", "encoding")}
-"""What the feed says of a document (``ARTICLE_SCHEMA`` less what a run adds)."""
+
 
 
 def article_fields(articles: list[Article]) -> pl.DataFrame:
