@@ -40,7 +40,7 @@ def test_a_variant_differs_by_added_removed_and_changed_sentences() -> None:
     assert diff["sentences_removed"] == ["It cost 40 million."]
     assert diff["sentences_added"] == ["Traffic resumed at noon."]
     (changed,) = diff["sentences_changed"]
-    assert changed["edited"] and changed["words_added"] == ["new"] and changed["words_removed"] == []
+    assert changed["edited"] and changed["similarity"] is None and changed["words_added"] == ["new"] and changed["words_removed"] == []
     assert diff["facts_removed"] == ["40 million"] and diff["facts_added"] == []
     assert diff["summary"] == "sentences: 1 the same, 1 edited, 1 dropped, 1 new; drops 40 million"
 
@@ -107,7 +107,7 @@ def test_seed_rewrites_list_aligned_sentences_and_the_facts_they_add_or_drop(tmp
     variants = {row["doc_id"][:3]: row for row in pl.read_parquet(tmp_path / "out" / "variants.parquet").iter_rows(named=True)}
     assert set(variants) == {"000", "001", "002", "004"}  # 003, dated, is the canonical
     for row in variants.values():
-        assert row["sentences_changed"] and all(c["similarity"] >= CONFIG.min_similarity for c in row["sentences_changed"])
+        assert row["sentences_changed"] and all(c["edited"] or c["similarity"] >= CONFIG.min_similarity for c in row["sentences_changed"])
         assert row["summary"].startswith("sentences: ") and "retold" in row["summary"]
     assert "$29 billion" in variants["002"]["facts_added"] and "$29 billion" in variants["004"]["facts_added"]
     assert "Los Alamos" in variants["002"]["facts_added"]

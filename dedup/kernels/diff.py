@@ -1,25 +1,27 @@
 """Variant diffs: how a story member differs from its canonical, sentence by sentence, fact by fact.
 
 Both texts are split into sentences. Sentences identical in both, in order,
-are *the same* (difflib over the sentence lists). Each other variant sentence
-is aligned to the canonical sentence it retells: the most similar one, by
-word and fact similarity (``similarities``), if at least
-``diff.min_similarity``. An aligned pair is *edited* when at least half its
-words stay in order (the words, or for text without spaces the characters,
-changed are listed) and *retold* otherwise. Variant sentences aligned to none
-are *added*; canonical sentences no variant sentence retells are *removed*.
+are *the same* (difflib over the sentence lists). A variant sentence standing
+in place of a canonical one (difflib's replaced blocks, side by side) that
+keeps at least half its words in order is *edited*: the words (for text
+without spaces, the runs of characters) changed are listed. Each other
+variant sentence is aligned to the canonical sentence it retells: the most
+similar one, by word and fact similarity (``similarities``), if at least
+``diff.min_similarity``: *retold*. Variant sentences aligned to none are
+*added*; canonical sentences no variant sentence edits or retells are *removed*.
 
 What an editor asks of a rewrite is which facts it adds or drops: the
 figures ("$29 billion", "49%") and names ("Los Alamos") of a sentence that
 the other text holds nowhere are listed per aligned pair and for the whole
-variant, and ``summary`` says it in one line: "4 sentences the same,
-12 retold, 9 dropped, 7 new; adds $29 billion, Los Alamos; drops 14.3".
+variant, and ``summary`` says it in one line: "sentences: 12 retold,
+9 dropped, 7 new; adds $29 billion, Los Alamos; drops 14.3".
 """
-
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
+from functools import cached_property
 from typing import NamedTuple, TypedDict
 
 import numpy as np
@@ -52,17 +54,19 @@ _NO_SPACE_CHARACTER = re.compile(rf"[{NO_SPACE}]")
 _TOKEN = re.compile(rf"[{NO_SPACE}]|[^\s{NO_SPACE}]+")
 """Diff tokens: a character of a script without spaces, else a run of other non-space characters (a word with its punctuation)."""
 _WORD = re.compile(r"\w+")
-_FIGURE = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2}\b)"
-    r"|(?:[$\u20ac\u00a3\u00a5\u20b9]\s?)?"
-    rf"(?P<number>{NUMBER.pattern})"
-    r"(?:\s?%|\s?(?:percent|per cent|trillion|billion|million|thousand|bn|crore|lakh)\b|-year-old)?",
-    re.IGNORECASE,
-)
-"""A figure as a reader quotes it: an ISO date, or a number (``facts.NUMBER``)
-with its currency sign and scale ("$29 billion", "49%", "28-year-old")."""
-_DIGITS = re.compile(r"\d{4}-\d{2}-\d{2}\b|\d+(?:[.,]\d+)*")
+_FIGURE_NUMBER = re.compile(r"\d(?<![\w.]\d)\d*(?:[.,]\d+)*(?:(?<=\d{4})-\d\d-\d\d\b)?")
+"""A figure's number: ``facts.NUMBER``, or an ISO date (2025-06-13). (It opens
+with a digit, so the regex engine scans for digits; a currency sign and a scale
+are read around it by ``_CURRENCY`` and ``_SCALE``.)"""
+_CURRENCY = re.compile(r"[$\u20ac\u00a3\u00a5\u20b9]\s?$")
+_SCALE = re.compile(r"\s?%|\s?(?:percent|per cent|trillion|billion|million|thousand|bn|crore|lakh)\b|-year-old", re.IGNORECASE)
+"""What follows a number in a figure as a reader quotes it ("$29 billion", "49%", "28-year-old")."""
+_NUMBER_BYTES = bytes(c if chr(c) in "0123456789.,-" else 32 for c in range(256))
+_WORD_BYTES = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 or c == 95 else 32 for c in range(256))
+"""ASCII bytes to what a text's number and (case-folded) word sets are read from, at C speed."""
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*(?:-\d\d-\d\d\b)?")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 FACT_WEIGHT = 2.0
 """A figure or name weighs this many times a word of the same spread."""
 TITLE_CASE_LETTERS = 5
@@ -78,7 +82,7 @@ _MIN_CHANGED_RATIO = 0.5
 class ChangedSentence(TypedDict):
     canonical: str
     variant: str
-    similarity: float
+    similarity: float | None
     edited: bool
     words_removed: list[str]
     words_added: list[str]
@@ -111,14 +115,15 @@ class _Sentence:
     """A sentence's comparable parts: content words (or, in a script without
     spaces, character pairs), its figures and names (``_Fact``), and their keys."""
 
-    __slots__ = ("text", "words", "facts", "found")
-
     def __init__(self, text: str) -> None:
         self.text = text
-        words = _WORD.findall(text)
-        self.words = _content_terms(words)
-        self.found = _facts_in(text, words)
+        self.found = _facts_in(text)
         self.facts = {fact.key for fact in self.found}
+
+    @cached_property
+    def words(self) -> set[str]:
+        """Its ``_content_terms`` (only a sentence compared with others needs them)."""
+        return _content_terms(_WORD.findall(self.text))
 
 
 class _Fact(NamedTuple):
@@ -134,8 +139,11 @@ class _Fact(NamedTuple):
 def _content_terms(words: list[str]) -> set[str]:
     """A sentence's ``_WORD`` words case-folded, less stop words, by their first
     ``STEM_CHARS`` letters; a run of a script without spaces gives its character pairs."""
+    folded = "\n".join(words).casefold()
+    if not _NO_SPACE_CHARACTER.search(folded):
+        return {word[:STEM_CHARS] for word in folded.split("\n") if word not in ENGLISH_STOP_WORDS} if words else set()
     terms = set()
-    for word in "\n".join(words).casefold().split("\n") if words else ():
+    for word in folded.split("\n"):
         if _NO_SPACE_CHARACTER.search(word):
             terms.update(word[k : k + 2] for k in range(max(1, len(word) - 1)))
         elif word not in ENGLISH_STOP_WORDS:
@@ -143,22 +151,37 @@ def _content_terms(words: list[str]) -> set[str]:
     return terms
 
 
-def _facts_in(text: str, words: list[str]) -> list[_Fact]:
+def _facts_in(text: str) -> list[_Fact]:
     """The figures and names of a sentence, in order.
 
-    A figure (``_FIGURE``) is keyed by its number without thousands separators
+    A figure (``_FIGURE_NUMBER``) is keyed by its number without thousands separators
     ("1,500" and "1500" are one); a name is a ``facts.NAME_INSIDE_SENTENCE``
     word, case-folded, without a possessive "'s", not a stop word. A sentence
-    in title case (``TITLE_CASE_WORDS``; ``words``: its ``_WORD`` words) has no names: its capitals are style, not names."""
-    found = [_Fact(m["date"] or _plain_number(m["number"]), m.start(), m.end(), True) for m in _FIGURE.finditer(text)]
-    long_words = [w for w in words if len(w) >= TITLE_CASE_LETTERS]
-    if len(long_words) >= TITLE_CASE_WORDS and all(w[0].isupper() for w in long_words):
+    in title case (``TITLE_CASE_WORDS``) has no names: its capitals are style, not names."""
+    found = []
+    for m in _FIGURE_NUMBER.finditer(text):
+        currency = _CURRENCY.search(text, max(0, m.start() - 2), m.start())
+        scale = _SCALE.match(text, m.end())
+        found.append(_Fact(_plain_number(m[0]), currency.start() if currency else m.start(), scale.end() if scale else m.end(), True))
+    if _title_case(text.split()):
         return found
     for m in NAME_INSIDE_SENTENCE.finditer(text):
         key = m[0].casefold().removesuffix("'s")
         if len(key) > 1 and key not in ENGLISH_STOP_WORDS:
             found.append(_Fact(key, m.start(), m.end() - (len(m[0]) - len(m[0].removesuffix("'s"))), False))
     return sorted(found, key=lambda fact: fact.start)
+
+
+def _title_case(words: list[str]) -> bool:
+    """Whether a sentence's words (split at spaces) of ``TITLE_CASE_LETTERS``
+    characters or more, ``TITLE_CASE_WORDS`` or more of them, are all capitalised."""
+    long_words = 0
+    for word in words:
+        if len(word) >= TITLE_CASE_LETTERS:
+            if not word[0].isupper():
+                return False
+            long_words += 1
+    return long_words >= TITLE_CASE_WORDS
 
 
 def _plain_number(number: str) -> str:
@@ -169,7 +192,15 @@ def _text_facts(sentences: list[str]) -> tuple[set[str], set[str]]:
     """A text's numbers (any run of digits, "dollar14.3" too; thousands
     separators dropped) and words (case-folded), for asking whether a fact is anywhere in it."""
     text = "\n".join(sentences)
-    return {_plain_number(n) for n in _DIGITS.findall(text)}, set(_WORD.findall(text.casefold()))
+    if not text.isascii():
+        return {_plain_number(n) for n in _DIGITS.findall(text)}, set(_WORD.findall(text.casefold()))
+    data = text.encode("ascii")
+    numbers = set()
+    for token in data.translate(_NUMBER_BYTES).decode("ascii").split():
+        for part in [token] if _ISO_DATE.fullmatch(token) else token.split("-"):
+            if part := part.strip(".,"):
+                numbers.add(_plain_number(part))
+    return numbers, set(data.translate(_WORD_BYTES).decode("ascii").split())
 
 
 def _missing(sentence: _Sentence, numbers: set[str], words: set[str]) -> list[str]:
@@ -185,6 +216,15 @@ def _missing(sentence: _Sentence, numbers: set[str], words: set[str]) -> list[st
         if lacking:
             out.append(sentence.text[phrase[0].start : phrase[-1].end].strip())
     return out
+
+
+def _missing_facts(sentences: list[_Sentence], at: list[int], other: Callable[[], tuple[set[str], set[str]]]) -> dict[int, list[str]]:
+    """``_missing`` of each of ``sentences`` (by its index ``at``) against the
+    other text's ``_text_facts`` (``other``: read only if a sentence has a fact)."""
+    if not any(sentence.found for sentence in sentences):
+        return {}
+    numbers, words = other()
+    return {k: _missing(sentence, numbers, words) for k, sentence in zip(at, sentences)}
 
 
 def _phrases(sentence: _Sentence) -> list[list[_Fact]]:
@@ -211,6 +251,8 @@ def similarities(old: list[_Sentence], new: list[_Sentence], total: int) -> np.n
     The story's own subject ("Meta", "Scale", "AI" in every other sentence)
     then tells little and its particulars much: retellings keep the figures
     and names and change the words around them."""
+    if not old or not new:
+        return np.zeros((len(old), len(new)))
     vocabulary: dict[str, int] = {}
     facts: set[str] = set()
     cells = []
@@ -218,9 +260,9 @@ def similarities(old: list[_Sentence], new: list[_Sentence], total: int) -> np.n
         rows, columns = [], []
         for r, sentence in enumerate(side):
             facts |= sentence.facts
-            for term in sentence.words | sentence.facts:
-                rows.append(r)
-                columns.append(vocabulary.setdefault(term, len(vocabulary)))
+            terms = [vocabulary.setdefault(term, len(vocabulary)) for term in sentence.words | sentence.facts]
+            columns += terms
+            rows += [r] * len(terms)
         cells.append((rows, columns))
     a, b = (np.zeros((len(side), len(vocabulary))) for side in (old, new))
     for matrix, (rows, columns) in zip((a, b), cells):
@@ -253,6 +295,7 @@ def _word_changes(canonical: str, variant: str) -> tuple[bool, list[str], list[s
     order), and if so the tokens removed and added (runs of characters, for
     text without spaces)."""
     old, new = _tokens(canonical), _tokens(variant)
+    join = _joined if _NO_SPACE_CHARACTER.search(canonical) or _NO_SPACE_CHARACTER.search(variant) else list
     # difflib's quick ratios are upper bounds of ratio(): most retold pairs are ruled out without aligning them
     if 2 * min(len(old), len(new)) < _MIN_CHANGED_RATIO * (len(old) + len(new)):
         return False, [], []
@@ -262,9 +305,9 @@ def _word_changes(canonical: str, variant: str) -> tuple[bool, list[str], list[s
     removed, added = [], []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op in ("replace", "delete"):
-            removed += _joined(old[i1:i2])
+            removed += join(old[i1:i2])
         if op in ("replace", "insert"):
-            added += _joined(new[j1:j2])
+            added += join(new[j1:j2])
     return True, removed, added
 
 
@@ -311,30 +354,27 @@ def diff_sentences(canonical: Canonical, variant: str, config: DiffConfig) -> Va
     # only sentences not the same in both are compared: a near-copy's few, a rewrite's all
     old_sentences = {i: canonical.sentence(i) for i in rest_old}
     new_sentences = {j: _Sentence(new[j]) for j in rest_new}
-    old_numbers, old_words = canonical.facts()
-    new_numbers, new_words = _text_facts(new)
-    similarity = similarities([old_sentences[i] for i in rest_old], [new_sentences[j] for j in rest_new], len(old) + len(new))
-    at_old, at_new = {i: a for a, i in enumerate(rest_old)}, {j: b for b, j in enumerate(rest_new)}
-    edits = _edits_in_place(matcher, old, new)
+    missing_old = _missing_facts([old_sentences[i] for i in rest_old], rest_old, lambda: _text_facts(new))
+    missing_new = _missing_facts([new_sentences[j] for j in rest_new], rest_new, canonical.facts)
+    in_place = _edits_in_place(matcher, old, new)
+    edits = [pair for pair, change in in_place.items() if change[0]]
     edited_old, edited_new = {i for i, _ in edits}, {j for _, j in edits}
-    free_old = [at_old[i] for i in rest_old if i not in edited_old]
-    free_new = [at_new[j] for j in rest_new if j not in edited_new]
-    pairs = [(at_old[i], at_new[j]) for i, j in edits]
-    pairs += [(free_old[a], free_new[b]) for a, b in _align(similarity[np.ix_(free_old, free_new)], config.min_similarity)]
-    aligned = [(rest_old[a], rest_new[b], float(similarity[a, b])) for a, b in pairs]
+    free_old, free_new = [i for i in rest_old if i not in edited_old], [j for j in rest_new if j not in edited_new]
+    similarity = similarities([old_sentences[i] for i in free_old], [new_sentences[j] for j in free_new], len(old) + len(new))
+    aligned: list[tuple[int, int, float | None]] = [(i, j, None) for i, j in edits]
+    aligned += [(free_old[a], free_new[b], round(float(similarity[a, b]), 3)) for a, b in _align(similarity, config.min_similarity)]
     changed, retold, moved = [], set(), 0
     for i, j, similarity in sorted(aligned, key=lambda pair: pair[1]):
         retold.add(i)
         if old[i] == new[j]:  # the same sentence, moved
             moved += 1
             continue
-        edited, words_removed, words_added = edits.get((i, j)) or _word_changes(old[i], new[j])
+        edited, words_removed, words_added = in_place.get((i, j), _RETOLD)
         changed.append(
             ChangedSentence(
-                canonical=old[i], variant=new[j], similarity=round(similarity, 3), edited=edited,
+                canonical=old[i], variant=new[j], similarity=similarity, edited=edited,
                 words_removed=words_removed, words_added=words_added,
-                facts_removed=_missing(old_sentences[i], new_numbers, new_words),
-                facts_added=_missing(new_sentences[j], old_numbers, old_words),
+                facts_removed=missing_old.get(i, []), facts_added=missing_new.get(j, []),
             )
         )  # fmt: skip
     aligned_new = {j for _, j, _ in aligned}
@@ -344,24 +384,26 @@ def diff_sentences(canonical: Canonical, variant: str, config: DiffConfig) -> Va
         sentences_added=[new[j] for j in rest_new if j not in aligned_new],
         sentences_removed=[old[i] for i in rest_old if i not in retold],
         sentences_changed=changed,
-        facts_added=_distinct([fact for j in rest_new for fact in _missing(new_sentences[j], old_numbers, old_words)]),
-        facts_removed=_distinct([fact for i in rest_old for fact in _missing(old_sentences[i], new_numbers, new_words)]),
+        facts_added=_distinct([fact for j in rest_new for fact in missing_new.get(j, [])]),
+        facts_removed=_distinct([fact for i in rest_old for fact in missing_old.get(i, [])]),
     )
     result["summary"] = summarise(result, config.summary_facts)
     return result
 
 
+_RETOLD = (False, [], [])
+"""The word changes of a pair aligned by similarity, not in place: a retelling (its words are not listed)."""
+
+
 def _edits_in_place(matcher: difflib.SequenceMatcher[str], old: list[str], new: list[str]) -> dict[tuple[int, int], tuple[bool, list[str], list[str]]]:
-    """Sentence pairs that stand in place of each other (difflib's replaced
-    blocks, side by side) and are edits, with their ``_word_changes``: a
-    near-copy's changed sentences, found without comparing each with every other."""
-    found = {}
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        for i, j in zip(range(i1, i2), range(j1, j2)) if op == "replace" else ():
-            change = _word_changes(old[i], new[j])
-            if change[0]:
-                found[i, j] = change
-    return found
+    """The ``_word_changes`` of the sentence pairs that stand in place of each
+    other (difflib's replaced blocks, side by side): those that are edits are
+    a near-copy's changed sentences, found without comparing each with every other."""
+    return {
+        (i, j): _word_changes(old[i], new[j])
+        for op, i1, i2, j1, j2 in matcher.get_opcodes() if op == "replace"
+        for i, j in zip(range(i1, i2), range(j1, j2))
+    }  # fmt: skip
 
 
 def _unmatched(matcher: difflib.SequenceMatcher[str], n_old: int, n_new: int) -> tuple[list[int], list[int]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from wordfreq import available_languages, get_frequency_dict, top_n_list, word_frequency
+from wordfreq import available_languages, cB_to_freq, get_frequency_dict, get_frequency_list, top_n_list, word_frequency
 
 from dedup.arrays import Ragged, is_all_rows
 from dedup.kernels.scripts import has_no_space_script, script_family
@@ -112,9 +112,16 @@ the first of these scripts it holds (Kana before Han: Japanese writes both;
 Han alone may be Chinese or Japanese: the higher frequency counts)."""
 
 
-@cache
-def _frequencies(language: str) -> dict[str, float]:
-    return get_frequency_dict(language, "best")
+def _listed_frequencies(wanted: set[str], language: str) -> dict[str, float]:
+    """wordfreq's frequency in ``language`` of each of ``wanted`` its list
+    holds, as ``get_frequency_dict`` gives it (a word in two buckets: the
+    later), found by one pass over the list's buckets: building that whole
+    table takes half a second a language, a pass over it a thirtieth."""
+    found: dict[str, float] = {}
+    for index, bucket in enumerate(get_frequency_list(language, "best")):
+        for word in wanted.intersection(bucket):
+            found[word] = cB_to_freq(-index)
+    return found
 
 
 _WORDFREQ_LANGUAGES = frozenset(available_languages("best"))
@@ -127,29 +134,57 @@ def wordfreq_language(language: str | None) -> str | None:
     return language if language in _WORDFREQ_LANGUAGES and language != "en" else None
 
 
-def background_frequency(term: str, minimum: float = 0.0, language: str | None = None) -> float:
-    """A term's frequency in general text of ``language`` (a document's, ISO
-    639), at least ``minimum``: ``english_frequency`` for English, an
+def _lists_of(term: str, listed: str | None) -> tuple[str, ...] | None:
+    """The wordfreq lists ``background_frequencies`` looks ``term`` up in (None: English's, by ``english_frequency``)."""
+    if not has_no_space_script(term):
+        return (listed,) if listed else None
+    if any(c.isdigit() for c in term):  # a figure (3.5万) is in no word list
+        return ()
+    scripts = {script_family(c) for c in term}
+    return next((codes for script, codes in _SCRIPT_LANGUAGES if script in scripts), ())
+
+
+def background_frequencies(terms: list[str], language: str | None = None, minimum: float = 0.0) -> list[float]:
+    """Each term's frequency in general text of ``language`` (a document's,
+    ISO 639), at least ``minimum``: ``english_frequency`` for English, an
     undetermined language or one wordfreq has no list for; else its frequency
     in wordfreq's list of that language. A token of a script written without
     spaces (a character bigram) is looked up as it is in the lists of the
     languages its script implies, whatever the document's (Hangul: Korean,
     Kana: Japanese, Han: Chinese or Japanese; none for Thai): wordfreq would
     segment it first, with tools it does not install (jieba, MeCab). A
-    bigram that is no word there counts as rare."""
-    if has_no_space_script(term):
-        scripts = {script_family(c) for c in term}
-        languages = next((codes for script, codes in _SCRIPT_LANGUAGES if script in scripts), ())
-        return max([_frequencies(code).get(term, 0.0) for code in languages] + [minimum])
+    bigram that is no word there, or a figure (3.5万), counts as rare. The
+    lists are read once for all of ``terms``."""
     listed = wordfreq_language(language)
-    return max(_frequencies(listed).get(term, 0.0), minimum) if listed else english_frequency(term, minimum)
+    lists = [_lists_of(term, listed) for term in terms]
+    wanted: dict[str, set[str]] = {}
+    for term, codes in zip(terms, lists):
+        for code in codes or ():
+            wanted.setdefault(code, set()).add(term)
+    found = {code: _listed_frequencies(words, code) for code, words in wanted.items()}
+    return [
+        english_frequency(term, minimum) if codes is None else max([found[code].get(term, 0.0) for code in codes] + [minimum])
+        for term, codes in zip(terms, lists)
+    ]
+
+
+def background_frequency(term: str, minimum: float = 0.0, language: str | None = None) -> float:
+    """``background_frequencies`` of one term (a term of a script without
+    spaces costs a pass over a word list: for many, ask for them at once)."""
+    return background_frequencies([term], language, minimum)[0]
 
 
 def background_share(term: str, language: str | None = None) -> float:
     """Share of ordinary ``BACKGROUND_DOC_WORDS``-word documents of
     ``language`` expected to hold ``term``, from its frequency in general
     text (``background_frequency``)."""
-    return -math.expm1(-background_frequency(term, language=language) * BACKGROUND_DOC_WORDS)
+    return _share(background_frequency(term, language=language))
+
+
+def _share(frequency: float) -> float:
+    """Share of ``BACKGROUND_DOC_WORDS``-word documents expected to hold a
+    word of this frequency: 1 - exp(-frequency * words)."""
+    return -math.expm1(-frequency * BACKGROUND_DOC_WORDS)
 
 
 _SHARES: dict[str | None, dict[int, float]] = {}
@@ -162,18 +197,20 @@ _SHARES_LIMIT = 2_000_000
 
 def background_shares(hashes: np.ndarray, term: Callable[[int], str], language: str | None = None) -> np.ndarray:
     """``background_share`` in ``language`` of each term (hash ``hashes[k]``,
-    text ``term(k)``, asked only when not memoised), as float32."""
+    text ``term(k)``, asked only when not memoised), as float32; the terms
+    not memoised are looked up at once (``background_frequencies``)."""
     listed = wordfreq_language(language)
     memo = _SHARES.setdefault(listed, {})
-    shares = np.empty(len(hashes), dtype=np.float32)
-    for k, key in enumerate(hashes.tolist()):
-        share = memo.get(key)
-        if share is None:
-            if len(memo) >= _SHARES_LIMIT:
-                memo.clear()
-            share = memo[key] = background_share(term(k), listed)
-        shares[k] = share
-    return shares
+    keys = hashes.tolist()
+    missing = [k for k, key in enumerate(keys) if key not in memo]
+    if missing:
+        if len(memo) + len(missing) > _SHARES_LIMIT:
+            memo.clear()
+            missing = list(range(len(keys)))
+        texts = [term(k) for k in missing]
+        for k, frequency in zip(missing, background_frequencies(texts, listed)):
+            memo[keys[k]] = _share(frequency)
+    return np.fromiter(map(memo.__getitem__, keys), dtype=np.float32, count=len(keys))
 
 
 def _english_stop_words() -> frozenset[str]:
