@@ -249,6 +249,10 @@ class Config(_Section):
             "language": self.language.model_dump(mode="json"),
         }
 
+    def diff_settings(self) -> dict[str, Any]:
+        """Options that stored diffs depend on: under others, every variant is diffed again."""
+        return self.diff.model_dump(mode="json")
+
     def decision_settings(self, pair_model_fingerprint: str) -> dict[str, Any]:
         """Options (and the pair model, by its fingerprint) that stored edges
         and results depend on: under others, every pair is matched again."""

@@ -25,7 +25,7 @@ from dedup.reports.run_info import summarise
 from dedup.schema import DIFF_KEY_SCHEMA
 from dedup.stages.ingest import prepare
 from dedup.stages.match import match, story_and_event_ids
-from dedup.stages.results import build_reports, diff_schema_kept
+from dedup.stages.results import build_reports
 from dedup.store.atomic import scratch_directory
 from dedup.store.compaction import save_run
 from dedup.store.files import feed_changes
@@ -95,7 +95,7 @@ def _run_locked(
         del changes.kept_documents, new  # the window holds them, ranked: a second copy of a large run's fields would only take memory
     matched = match(window, state.edges, model, config, engine, timings, progress)
     cluster_ids, event_ids = story_and_event_ids(window, matched)
-    previous_diffs = state.diffs if state.diff_max_sentences == config.diff.max_sentences and diff_schema_kept(state.diffs) else None
+    previous_diffs = state.diffs if state.diff_settings == config.diff_settings() else None
     reports, results = build_reports(window, matched, cluster_ids, event_ids, rejections, state.canonicals, previous_diffs, config, engine, timings, progress)
     info = summarise(reports, feed_dir, len(changes.files), len(changes.to_read), timings, config, run)
     if previous_diffs is not None:
@@ -105,7 +105,7 @@ def _run_locked(
     with timings.stage("write"):
         report.write_reports(reports, out_dir, info)
         if state_dir is not None:
-            settings = {"sketch_settings": config.sketch_settings(), "decision_settings": config.decision_settings(model.fingerprint), "diff_max_sentences": config.diff.max_sentences}
+            settings = {"sketch_settings": config.sketch_settings(), "decision_settings": config.decision_settings(model.fingerprint), "diff_settings": config.diff_settings()}
             segment_names = [*sorted(state.segments), prepared.segment_name]
             save_run(state_dir, run, window, segment_names, results, matched.edges, reports, changes.stats, line_counts, rejections, settings)
     info["timings_seconds"] = timings.seconds | {"total": round(sum(timings.seconds.values()), 4)}

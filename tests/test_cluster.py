@@ -10,8 +10,14 @@ from dedup.kernels.verify import Edge
 
 def test_a_chain_does_not_pull_in_a_document_unlike_the_leader() -> None:
     edges = [Edge(0, 1, "near-copy", 0.8), Edge(1, 2, "near-copy", 0.8)]  # A~B, B~C, A≁C
-    group = near_copy_groups(edges, 3)
+    group = near_copy_groups(edges, np.arange(3))
     assert group.tolist() == [0, 0, 2]
+
+
+def test_an_exact_copy_joins_its_representatives_group_when_another_leader_took_that_in() -> None:
+    # 0 leads; 1 is its near-copy; 2 is an exact copy of 1 (1 represents their text) and has no edge of its own
+    group = near_copy_groups([Edge(0, 1, "near-copy", 0.8)], np.array([0, 1, 1]))
+    assert group.tolist() == [0, 0, 0]
 
 
 def test_stories_merge_by_average_linkage_not_single_links() -> None:
@@ -25,7 +31,7 @@ def test_stories_merge_by_average_linkage_not_single_links() -> None:
 def test_near_copies_share_a_group_inside_the_story() -> None:
     near = [Edge(0, 1, "near-copy", 0.9)]
     para = [Edge(0, 2, "paraphrase", 0.6)]
-    group = near_copy_groups(near, 3)
+    group = near_copy_groups(near, np.arange(3))
     assert group.tolist() == [0, 0, 2]
     assert story_clusters(group, near + para, min_link_fraction=0.5).tolist() == [0, 0, 0]
 

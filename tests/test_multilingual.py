@@ -149,10 +149,7 @@ def cjk_feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_legacy_encoded_text_of_cpythons_cjkencodings_is_an_exact_copy_of_its_utf8_twin(cjk_feed: Path, tmp_path: Path) -> None:
-    # near-copies only at a Jaccard of 0.99, none by containment: the texts of some codecs are near-copies of others (euc_jp's
-    # is in euc_jisx0213's), and leader clustering may put a file's twin in another text's group and the file in a story of its own
-    config = load_config(overrides={"near_copy.threshold": 0.99, "near_copy.min_containment_shingles": 10**9, "paraphrase.enabled": False})
-    documents = run(cjk_feed, tmp_path / "out", config)
+    documents = run(cjk_feed, tmp_path / "out", load_config())
     assert pl.read_parquet(tmp_path / "out" / "rejected.parquet").height == 0
     rows = {row["doc_id"]: row for row in documents.iter_rows(named=True)}
     for codec in CJK_ENCODINGS:

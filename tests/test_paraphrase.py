@@ -95,7 +95,7 @@ def test_background_level_is_each_documents_rank_th_highest_score(rows: list[tup
 
 
 def test_word_vectors_made_in_blocks_equal_those_made_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dedup import paraphrase
+    from dedup.kernels import paraphrase
     from dedup.config import load_config
     from dedup.kernels.normalise import normalise_text
     from dedup.kernels.sketch import sketch_texts

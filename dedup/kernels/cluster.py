@@ -4,10 +4,12 @@ Documents arrive sorted in canonical preference order, and index ``i`` is
 their rank: both levels visit them in that order, so the result is
 deterministic and the first member of each group and story is its canonical.
 
-1. Near-copy groups, by leader clustering: an unassigned document opens a
-   group and takes in every unassigned document with a near-copy edge to it.
-   Every member is thus a near-copy of the group's leader, never only of
-   another member, so a chain A~B, B~C with A≁C cannot pull C in.
+1. Near-copy groups, by leader clustering over the exact copies'
+   representatives: an unassigned one opens a group and takes in every
+   unassigned one with a near-copy edge to it. Every member is thus a
+   near-copy of the group's leader, never only of another member, so a chain
+   A~B, B~C with A≁C cannot pull C in. An exact copy is in its
+   representative's group, whichever group took that in.
 2. Story clusters, over groups, by average linkage: two stories merge only
    while at least ``story.min_link_fraction`` of the pairs of their groups are
    linked by a verified edge. A rewrite must match about half of a story, not
@@ -26,8 +28,12 @@ from dedup.arrays import distinct
 from dedup.kernels.verify import Edge
 
 
-def near_copy_groups(edges: list[Edge], n: int) -> np.ndarray:
-    """Leader clustering of documents ``0..n-1``, visited in that order."""
+def near_copy_groups(edges: list[Edge], copy_of: np.ndarray) -> np.ndarray:
+    """Leader clustering of documents ``0..n-1``, visited in that order, over
+    the near-copy ``edges`` between exact copies' representatives; each
+    document ``i`` then takes the group of ``copy_of[i]``, its representative
+    (itself, or the first-ranked document with its text)."""
+    n = len(copy_of)
     neighbours: dict[int, list[int]] = defaultdict(list)
     for e in edges:
         neighbours[e.a].append(e.b)
@@ -40,7 +46,7 @@ def near_copy_groups(edges: list[Edge], n: int) -> np.ndarray:
         for other in neighbours.get(node, ()):
             if group[other] < 0:
                 group[other] = node
-    return group
+    return group[copy_of]
 
 
 def story_clusters(group: np.ndarray, edges: list[Edge], min_link_fraction: float) -> np.ndarray:

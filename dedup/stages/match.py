@@ -108,7 +108,7 @@ def match(
             found_near += verify_near_copies(block, window.sketches(distinct(block.ravel())), published, config)
             window.release_pages()
         kept_near = _kept_edges(stored_edges, old_index, "near-copy", representative)
-        group = near_copy_groups(exact_edges + kept_near + found_near, n)
+        group = near_copy_groups(kept_near + found_near, first)
         advance(1)
 
     found_para: list[Edge] = []

@@ -24,7 +24,7 @@ from dedup.kernels.verify import is_near_copy
 from dedup.progress import Progress, Timings
 from dedup.records import Rejection
 from dedup.reports import builders as report
-from dedup.schema import DIFF_KEY_SCHEMA, DIFFS_SCHEMA
+from dedup.schema import DIFF_KEY_SCHEMA
 from dedup.stages.match import Matched, word_vectors
 from dedup.store.window import Window, scan_blocks
 
@@ -110,11 +110,6 @@ def _canonical_reasons(
     return {
         cluster_ids[c]: canonical_reason(by_index[c], by_index[r] if r >= 0 else None, config.canonical) for c, r in zip(heads.tolist(), seconds.tolist())
     }
-
-
-def diff_schema_kept(diffs: pl.DataFrame | None) -> bool:
-    """Whether a state's diffs have the schema this version makes (diffs of another are made again)."""
-    return diffs is not None and diffs.schema == pl.Schema(DIFFS_SCHEMA)
 
 
 def _variant_diffs(

@@ -52,7 +52,7 @@ def save_run(
     those of ``window.segments``), the kept ``edges``, each story's canonical,
     the feed ``files`` read, the line counts, rejections and diffs, and the
     ``settings`` (``sketch_settings``, ``decision_settings``,
-    ``diff_max_sentences``) under which they hold."""
+    ``diff_settings``) under which they hold."""
     documents, segments = store_segments(state_dir, window, segment_names, run)
     save_state(
         state_dir,

@@ -58,7 +58,7 @@ from dedup.store.segments import (
 )
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 9
+FORMAT_VERSION = 10
 PUBLISHED = ".published"
 """Written once a state has been published: from then on it has a ``current``."""
 META = "meta.json"
@@ -119,8 +119,8 @@ class State:
     """Rejections of the files read so far (dropped when a file is read again)."""
     diffs: pl.DataFrame | None = None
     """The last run's variant diffs, keyed by document versions (``schema.DIFFS_SCHEMA``)."""
-    diff_max_sentences: int | None = None
-    """The ``diff.max_sentences`` they were made with."""
+    diff_settings: dict = field(default_factory=dict)
+    """The ``diff`` options they were made with (``Config.diff_settings``)."""
 
 
 
@@ -166,7 +166,7 @@ def load_state(directory: Path) -> State:
         decision_settings=meta["decision_settings"],
         rejections=[Rejection(*row) for row in rejected.iter_rows()],
         diffs=pl.read_parquet(snapshot / "diffs.parquet") if "diffs.parquet" in meta["files"] else None,
-        diff_max_sentences=meta["diff_max_sentences"],
+        diff_settings=meta["diff_settings"],
     )
 
 
@@ -213,7 +213,7 @@ def save_state(directory: Path, state: State) -> None:
         meta = {
             "format": FORMAT_VERSION, "run": state.run, "canonicals": state.canonicals,
             "sketch_settings": state.sketch_settings, "decision_settings": state.decision_settings,
-            "diff_max_sentences": state.diff_max_sentences,
+            "diff_settings": state.diff_settings,
             "files": {path.name: file_digest(path) for path in sorted(snapshot.iterdir())},
             "segments": {name: manifest_digest(directory, name) for name in sorted(state.segments)},
         }  # fmt: skip
