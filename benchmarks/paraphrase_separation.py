@@ -53,7 +53,7 @@ def main() -> None:
         counted.add(terms)
         return counted
 
-    weights = ParaphraseWeights(counts(sketches.word_terms), counts(sketches.fact_terms))
+    weights = ParaphraseWeights(counts(sketches.word_terms), counts(sketches.fact_terms), config.paraphrase.background_docs)
     words = weights.word_vectors(sketches.word_terms)
     scorer = ParaphraseVectors(lambda rows: words[rows], weights.fact_vectors(sketches.fact_terms))
     pairs = np.array(list(itertools.combinations(range(len(ids)), 2)))

@@ -136,6 +136,12 @@ class ParaphraseConfig(_Section):
         0.15, ge=0, le=1,
         description="Paraphrase score (geometric mean of the TF-IDF cosines of words and of facts) below which a candidate pair is neither one story nor one event; the pair model decides the rest.",
     )  # fmt: skip
+    background_docs: int = Field(
+        1000, ge=0, description="Ordinary documents of their language whose term frequencies the IDF adds to the feed's: a small feed's own story names still weigh much."
+    )
+    min_background_level: float = Field(
+        0.02, gt=0, lt=1, description="A document's background level is taken at least at this: one alike to nothing else has a large contrast, not an infinite one."
+    )
     contrast_rank: int = Field(5, ge=1, description="A document's background level (how alike it is to its topic) is its this-many-th highest candidate score.")
     model: Path | None = Field(
         None, description="Pair model file (`dedup train`; a relative path is taken from the working directory) that decides story and event pairs; null: the packaged model, trained on real news text."

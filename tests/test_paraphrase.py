@@ -104,7 +104,7 @@ def test_word_vectors_made_in_blocks_equal_those_made_at_once(monkeypatch: pytes
     terms = sketch_texts([normalise_text(t) for t in list(wikiref().values())[:50]], load_config()).word_terms
     counts = TermCounts.empty()
     counts.add(terms)
-    weights = paraphrase.ParaphraseWeights(counts, counts)
+    weights = paraphrase.ParaphraseWeights(counts, counts, load_config().paraphrase.background_docs)
     documents = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9])
     monkeypatch.setattr(paraphrase, "VECTORS_PER_BLOCK", 4)
     blocked = weights.word_vectors_of(terms.take, np.diff(terms.columns.offsets)[documents], documents)

@@ -46,9 +46,6 @@ from dedup.kernels.pair_model import FEATURES as PAIR_FEATURES
 from dedup.kernels.pair_model import PairModel
 from dedup.kernels.terms import FEATURES, TermCounts, Terms
 
-BACKGROUND_DOCS = 1000
-
-
 def _matrix(terms: Terms, idf: np.ndarray) -> csr_matrix:
     """Rows of ``tf * idf``, L2-normalised (an empty row stays empty)."""
     columns, offsets = terms.columns.values, terms.columns.offsets
@@ -59,28 +56,29 @@ def _matrix(terms: Terms, idf: np.ndarray) -> csr_matrix:
     return csr_matrix((weights.astype(np.float32), columns.astype(index), offsets.astype(index)), shape=(len(terms), FEATURES), dtype=np.float32)
 
 
-def _idf(counts: TermCounts) -> np.ndarray:
+def _idf(counts: TermCounts, background_docs: int) -> np.ndarray:
     """IDF where the feed's document frequencies are added to those of a
-    background of ``BACKGROUND_DOCS`` ordinary English documents.
+    background of ``background_docs`` (``paraphrase.background_docs``)
+    ordinary documents of each document's language.
 
     Feed IDF alone fails both ways: in a small feed (five rewrites of one
     story) the story's own names are in every document and weigh least, while
     in a large feed IDF rightly discounts a topic's common words. With the
-    background, a term weighs ``ln((1 + B + n) / (1 + B * q + df)) + 1`` for
+    background of ``B`` documents, a term weighs ``ln((1 + B + n) / (1 + B * q + df)) + 1`` for
     ``n`` feed documents, ``df`` of them holding it, and ``q`` its background
     share (``Terms.background``): names rare in English weigh much, and
     weigh less as more of the feed repeats them.
     """
     df = counts.df.astype(np.float32)
-    return (np.log((1 + BACKGROUND_DOCS + counts.documents) / (1 + BACKGROUND_DOCS * counts.background + df)) + 1).astype(np.float32)
+    return (np.log((1 + background_docs + counts.documents) / (1 + background_docs * counts.background + df)) + 1).astype(np.float32)
 
 
 class ParaphraseWeights:
     """IDF weights of words and facts, from the terms of a set of documents (a window's near-copy group leaders)."""
 
-    def __init__(self, words: TermCounts, facts: TermCounts) -> None:
-        self._word_idf = _idf(words)
-        self._fact_idf = _idf(facts)
+    def __init__(self, words: TermCounts, facts: TermCounts, background_docs: int) -> None:
+        self._word_idf = _idf(words, background_docs)
+        self._fact_idf = _idf(facts, background_docs)
 
     def word_vectors(self, terms: Terms) -> csr_matrix:
         """Weighted word vectors of some documents (not necessarily those the weights came from)."""
@@ -130,6 +128,7 @@ class ParaphraseVectors:
         return _geometric_mean(self.word_cosines(pairs), self.fact_cosines(pairs))
 
 
+_ROUNDING_MARGIN = 0.999
 VECTORS_PER_BLOCK = 20_000  # bounds the terms gathered at once for word vectors
 PAIRS_PER_BLOCK = 10_000  # bounds the rows copied at once (a pair copies two documents' vectors)
 
@@ -209,8 +208,11 @@ def _score_bounds(fact_cosines: np.ndarray) -> np.ndarray:
 
 
 def _could_reach(bounds: np.ndarray, min_score: float) -> np.ndarray:
-    """Which score bounds allow ``min_score`` (with a margin for rounding)."""
-    return bounds >= 0.999 * min_score
+    """Which score bounds allow ``min_score``. The bounds are float32 roots,
+    the scores compared with the floor later are computed another way: a
+    bound a rounding error below the floor must not rule its pair out (the
+    margin decides which pairs are scored, never a decision)."""
+    return bounds >= _ROUNDING_MARGIN * min_score
 
 
 def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) -> np.ndarray:
@@ -290,7 +292,7 @@ def score_candidates(
     pairs, story_candidate, word_cosines, fact_cosines, scores = pairs[reach], story_candidate[reach], word_cosines[reach], fact_cosines[reach], scores[reach]
     docs = distinct_indices(pairs.ravel())
     local = index_in(docs, pairs)
-    features = pair_features(local, word_cosines, fact_cosines, scores, levels[pairs], context(docs))
+    features = pair_features(local, word_cosines, fact_cosines, scores, levels[pairs], context(docs), para.min_background_level)
     if model is None:
         undecided = np.zeros(len(pairs), dtype=bool)
         return ScoredPairs(pairs, story_candidate, scores, features, undecided, undecided)
@@ -308,16 +310,15 @@ class PairContext:
     words: np.ndarray
 
 
-_MIN_LEVEL = 0.02  # a document alike to nothing else: its contrast is large, not infinite
-
-
 def pair_features(
-    pairs: np.ndarray, word_cosines: np.ndarray, fact_cosines: np.ndarray, scores: np.ndarray, levels: np.ndarray, context: PairContext
+    pairs: np.ndarray, word_cosines: np.ndarray, fact_cosines: np.ndarray, scores: np.ndarray, levels: np.ndarray, context: PairContext, min_level: float
 ) -> np.ndarray:
-    """``pair_model.FEATURES`` of each pair (rows of ``context``'s documents; ``levels``: both documents' background levels)."""
+    """``pair_model.FEATURES`` of each pair (rows of ``context``'s documents;
+    ``levels``: both documents' background levels, taken at least at
+    ``min_level``: a document alike to nothing else has a large contrast, not an infinite one)."""
     a, b = pairs[:, 0], pairs[:, 1]
-    background = np.maximum(np.sqrt(levels[:, 0].astype(np.float64) * levels[:, 1]), _MIN_LEVEL)
-    contrast = np.log(np.maximum(scores, _MIN_LEVEL) / background)
+    background = np.maximum(np.sqrt(levels[:, 0].astype(np.float64) * levels[:, 1]), min_level)
+    contrast = np.log(np.maximum(scores, min_level) / background)
     columns = [word_cosines, fact_cosines, contrast]
     for values in (context.numbers, context.names):
         lengths = np.diff(values.offsets)

@@ -119,7 +119,7 @@ def match(
         with timings.stage("paraphrase"), progress.task("paraphrases", 1) as advance:
             leaders = np.flatnonzero(group == np.arange(n))
             fresh = (window.fresh | ~window.previous("leader", False))[leaders]
-            weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders))
+            weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders), config.paraphrase.background_docs)
             facts = weights.fact_vectors(window.terms("fact_terms", leaders))  # small: documents have few facts
             candidates = pairs_to_verify(window.array("fact_signatures", leaders), fresh, facts, config, engine.workers)
             involved = distinct_indices(candidates.pairs.ravel())

@@ -24,6 +24,7 @@ from dedup.kernels.verify import is_near_copy
 from dedup.progress import Progress, Timings
 from dedup.records import Rejection
 from dedup.reports import builders as report
+from dedup.reports.variants import diffs_frame
 from dedup.schema import DIFF_KEY_SCHEMA
 from dedup.stages.match import Matched, word_vectors
 from dedup.store.window import Window, scan_blocks
@@ -119,7 +120,7 @@ def _variant_diffs(
     ids, runs = window.documents["doc_id"].to_list(), window.documents["run"].to_list()
     keys = [(ids[i], runs[i], ids[c], runs[c]) for i, c in pairs]
     if previous is None:
-        known = report.diffs_frame([], [])
+        known = diffs_frame([], [])
     else:
         known = pl.DataFrame(keys, schema=DIFF_KEY_SCHEMA, orient="row").join(previous, on=list(DIFF_KEY_SCHEMA), how="inner")
     seen = set(known["doc_id"].to_list())
@@ -130,7 +131,7 @@ def _variant_diffs(
         done = 0
         diff = partial(diff_pairs, config=config.diff)
         for part in engine.map_batches(diff, text_pairs, config.runtime.chunk_docs, advance, total=len(todo)):
-            made.append(report.diffs_frame([key for _, key in todo[done : done + len(part)]], part))
+            made.append(diffs_frame([key for _, key in todo[done : done + len(part)]], part))
             done += len(part)
     return pl.concat(made)
 
