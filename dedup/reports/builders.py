@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ class Reports:
     rejected: pl.DataFrame
     diffs: pl.DataFrame
     """Not a report: the variants' diffs with their keys, for the state (``DIFFS_SCHEMA``)."""
+    canonical_texts: dict[str, str] = field(default_factory=dict)
+    """The cleaned texts of the canonicals report.html shows (by doc_id): the Parquet reports keep no texts."""
 
 
 def make_reports(

@@ -37,11 +37,12 @@ class _Frames(Protocol):
     variants: pl.DataFrame
     events: pl.DataFrame
     rejected: pl.DataFrame
+    canonical_texts: dict[str, str]
 
 
 def write_report_html(path: Path, reports: _Frames, run_info: dict[str, Any]) -> None:
     """Write report.html for a run's report frames and run.json (whose ``config.report`` bounds the page)."""
-    data = ReportData(reports.documents, reports.clusters, reports.variants, reports.events, reports.rejected, run_info)
+    data = ReportData(reports.documents, reports.clusters, reports.variants, reports.events, reports.rejected, run_info, reports.canonical_texts)
     settings = ReportConfig.model_validate((run_info.get("config") or {}).get("report") or {})
     path.write_text(render(data, settings), encoding="utf-8")
 
@@ -58,7 +59,7 @@ def render(data: ReportData, settings: ReportConfig) -> str:
         _summary(data),
         _story_list(details, shown),
         '<section id="details"><h2>Stories</h2>',
-        *(_story(detail, settings) for detail in details),
+        *(_story(detail, settings, data.canonical_texts.get(detail['canonical'].get('doc_id'))) for detail in details),
         "</section>",
         f"<script>{SCRIPT}</script>",
     ]
@@ -152,11 +153,21 @@ def _story_list(details: list[dict[str, Any]], shown: str) -> str:
     )
 
 
-def _story(detail: dict[str, Any], settings: ReportConfig) -> str:
+def _story(detail: dict[str, Any], settings: ReportConfig, full_text: str | None) -> str:
+    """One story: its canonical (the whole text when the run gave it, else the
+    sentences its variants' diffs quote), when its members appeared, its members and their diffs."""
     canonical, members = detail["canonical"], detail["members"]
-    quoted = canonical_sentences(members)
-    text = "".join(f"<p>{_e(s)}</p>" for s in quoted[: settings.html_diff_items])
-    more = len(quoted) - settings.html_diff_items
+    if full_text is not None:
+        paragraphs = [line for line in full_text.splitlines() if line.strip()]
+        text = "<p class='note'>Its text, as clustered (normalised, boilerplate removed):</p>" + "".join(f"<p>{_e(line)}</p>" for line in paragraphs)
+    else:
+        quoted = canonical_sentences(members)
+        more = len(quoted) - settings.html_diff_items
+        text = (
+            "<p class='note'>Its sentences as its variants' diffs quote them (the reports keep no full texts):</p>"
+            + "".join(f"<p>{_e(s)}</p>" for s in quoted[: settings.html_diff_items])
+            + (f"<p class='note'>… {more} more sentences</p>" if more > 0 else "")
+        ) if quoted else ""
     facts = "".join(
         f"<tr><th>{name}</th><td>{_e(value)}</td></tr>"
         for name, value in (
@@ -171,8 +182,7 @@ def _story(detail: dict[str, Any], settings: ReportConfig) -> str:
         f"<span class='tag'>{_e(detail['members_total'])} documents</span> <span class='tag'>{_e(len(detail.get('sources') or []))} sources</span></summary>"
         f"<p class='note'>story {_e(detail['cluster_id'])}, event {_e(detail.get('event_id'))}</p>"
         f"<h4>Canonical</h4><table class='facts'>{facts}</table>"
-        + (f"<div class='text'><p class='note'>Its sentences as its variants' diffs quote them (the reports keep no full texts):</p>{text}"
-           + (f"<p class='note'>… {more} more sentences</p>" if more > 0 else "") + "</div>" if quoted else "")
+        + (f"<div class='text'>{text}</div>" if text else "")
         + f"<h4>When the members appeared</h4>{_timeline(members)}"
         + f"<h4>Members</h4>{_members(members, detail['members_total'])}"
         + "".join(_diff(m, canonical.get("doc_id"), settings) for m in variants)

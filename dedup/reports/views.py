@@ -42,6 +42,8 @@ class ReportData:
     events: pl.DataFrame | None = None
     rejected: pl.DataFrame | None = None
     run: dict[str, Any] = field(default_factory=dict)
+    canonical_texts: dict[str, str] = field(default_factory=dict)
+    """Canonical texts by doc_id, when the run gives them (report.html); a report directory keeps none."""
 
 
 def load_report(directory: Path) -> ReportData:

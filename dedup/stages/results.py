@@ -25,6 +25,7 @@ from dedup.progress import Progress, Timings
 from dedup.records import Rejection
 from dedup.reports import builders as report
 from dedup.reports.variants import diffs_frame
+from dedup.reports.views import ranked
 from dedup.schema import DIFF_KEY_SCHEMA
 from dedup.stages.match import Matched, word_vectors
 from dedup.store.window import Window, scan_blocks
@@ -91,8 +92,18 @@ def build_reports(
         }  # fmt: skip
         languages = pl.Series("language", [name_of(code) for code in window.array("language").tolist()], dtype=pl.String)
         reports = report.make_reports(docs.with_columns(languages), rows | {"is_canonical": is_canonical}, diffs, reasons, rejections, previous_canonicals)
+        reports.canonical_texts = _shown_canonical_texts(window, np.flatnonzero(is_canonical), reports.clusters, config.report.html_stories)
     state_only = {"canonical_run": runs[canon], "in_canonical_group": in_canonical_group, "representative": matched.representative, "leader": group == np.arange(n)}
     return reports, rows | state_only
+
+
+def _shown_canonical_texts(window: Window, canonicals: np.ndarray, clusters: pl.DataFrame, stories: int) -> dict[str, str]:
+    """The texts of the canonicals of the ``stories`` largest stories (those report.html shows), by doc_id."""
+    shown = set(ranked(clusters, "size").head(stories)["canonical_doc_id"].to_list())
+    ids = window.documents["doc_id"].gather(canonicals).to_list()
+    texts = {doc_id: window.text(int(i)) for doc_id, i in zip(ids, canonicals.tolist()) if doc_id in shown}
+    window.release_pages()
+    return texts
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:

@@ -132,9 +132,6 @@ class Window:
         return self.segments[self.source[i]].text(int(self.row[i]))
 
 
-
-
-
 def article_fields(articles: list[Article]) -> pl.DataFrame:
     """The ``ARTICLE_FIELDS`` frame of some articles."""
     columns = {name: [getattr(a, name) for a in articles] for name in ARTICLE_FIELDS if name != "flags"}
