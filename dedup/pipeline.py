@@ -87,12 +87,12 @@ def _run_locked(
     with timings.stage("list_files"):
         changes = feed_changes(feed_dir, state, skip=[out_dir] + ([state_dir] if state_dir else []))
     line_counts = Counter(state.line_counts)
-    taken_ids = set(changes.kept_documents["doc_id"].to_list())
-    new, prepared, rejections = prepare(changes.to_read, feed_dir, taken_ids, line_counts, config, engine, progress, timings, segments, run, now, durable=segments == state_dir)
-    rejections = changes.kept_rejections + rejections
+    kept = changes.kept_documents(state)
+    new, prepared, rejections = prepare(changes.to_read, feed_dir, set(kept["doc_id"].to_list()), line_counts, config, engine, progress, timings, segments, run, now, durable=segments == state_dir)
+    rejections = changes.kept_rejections(state) + rejections
     with timings.stage("retention"):
-        window = retained_window(state, changes.kept_documents, new, prepared.segment, prepared.rows, config, model.fingerprint, now)
-        del changes.kept_documents, new  # the window holds them, ranked: a second copy of a large run's fields would only take memory
+        window = retained_window(state, kept, new, prepared.segment, prepared.rows, config, model.fingerprint, now)
+        del kept, new  # the window holds them, ranked: a second copy of a large run's fields would only take memory
     matched = match(window, state.edges, model, config, engine, timings, progress)
     cluster_ids, event_ids = story_and_event_ids(window, matched)
     previous_diffs = state.diffs if state.diff_settings == config.diff_settings() else None

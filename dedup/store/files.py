@@ -25,10 +25,16 @@ class FeedChanges:
     """The new and changed ones."""
     stats: dict[str, tuple[int, int]]
     """``(size, mtime_ns)`` of every file by its display path; ``(-1, -1)`` when it cannot be stat'ed."""
-    kept_documents: pl.DataFrame
-    """The state's documents of files not read again."""
-    kept_rejections: list[Rejection]
-    """The state's rejections of files not read again."""
+    reread: set[str]
+    """The display paths of the files read again: the state's documents and rejections of these are replaced."""
+
+    def kept_documents(self, state: State) -> pl.DataFrame:
+        """The state's documents of files not read again."""
+        return state.documents.filter(~pl.col("path").is_in(sorted(self.reread)))
+
+    def kept_rejections(self, state: State) -> list[Rejection]:
+        """The state's rejections of files not read again."""
+        return [r for r in state.rejections if r.path not in self.reread]
 
 
 def feed_changes(feed_dir: Path, state: State, skip: list[Path]) -> FeedChanges:
@@ -44,6 +50,4 @@ def feed_changes(feed_dir: Path, state: State, skip: list[Path]) -> FeedChanges:
         except OSError:  # broken symlink: read_file rejects it
             stats[names[path]] = (-1, -1)
     to_read = [p for p in files if state.files.get(names[p]) != stats[names[p]]]
-    reread = {names[p] for p in to_read}
-    kept = state.documents.filter(~pl.col("path").is_in(sorted(reread)))
-    return FeedChanges(files, to_read, stats, kept, [r for r in state.rejections if r.path not in reread])
+    return FeedChanges(files, to_read, stats, {names[p] for p in to_read})
