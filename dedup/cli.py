@@ -20,14 +20,15 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 from rich.console import Console
 
-from dedup.store.atomic import disk_full
 from dedup.config import Config, ConfigError, config_yaml, load_config, parse_override
+from dedup.store.atomic import disk_full
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_LOCKED, EXIT_STRICT, EXIT_CORRUPT, EXIT_DISK_FULL = 0, 1, 2, 3, 4, 5, 6
 
@@ -142,7 +143,7 @@ def run(
         raise log.fail(EXIT_CORRUPT, "state_corrupted", str(exc)) from None
     except Exception as exc:
         if not disk_full(exc):
-            raise
+            raise log.fail(EXIT_INTERNAL, "internal_error", _internal_error(exc)) from None
         written = ", ".join(f"{what} {where}" for what, where in (("reports", out), ("state", state), ("TMPDIR", tempfile.gettempdir())) if where)
         message = f"no space left on device: free space where the run writes ({written}) and run again; the previous report and state are whole"
         raise log.fail(EXIT_DISK_FULL, "disk_full", message) from None
@@ -216,8 +217,8 @@ def show(
     as_json: bool = _flag("--json", "Print the same as JSON, for scripts."),
 ) -> None:
     """Show the stories of a report: ranked, or one with its canonical, members and what each changed."""
-    from dedup.show import show_report
     from dedup.reports.views import ReportError
+    from dedup.show import show_report
 
     try:
         show_report(report_dir, Console(), story=story, words=words, order=sort, limit=limit, items=items, as_json=as_json)
@@ -234,8 +235,8 @@ def train(
     set_: Optional[list[str]] = SetOption,
 ) -> None:
     """Fit the story and event pair model to a labelled feed of your own."""
-    from dedup.progress import SILENT
     from dedup.kernels.pair_model import load_model
+    from dedup.progress import SILENT
     from dedup.train import candidate_features, fit, labelled_pairs, read_labels
 
     log = _Log(False)
@@ -253,6 +254,14 @@ def train(
     except OSError as exc:
         raise log.fail(EXIT_USAGE, "invalid_invocation", f"{out}: cannot write: {exc.strerror or exc}") from None
     log.event("trained", f"model written to {out}: {model.trained_on}")
+
+
+def _internal_error(exc: Exception) -> str:
+    """One line for a failure the run did not foresee (a bug): the traceback
+    goes to a file for the report, not on the user's screen."""
+    with tempfile.NamedTemporaryFile("w", prefix="dedup-error-", suffix=".txt", delete=False, encoding="utf-8") as trace:
+        traceback.print_exception(exc, file=trace)
+    return f"internal error ({type(exc).__name__}: {exc}); the previous report and state are whole; the traceback is in {trace.name}: please report it"
 
 
 def main() -> None:  # pragma: no cover - console entry point

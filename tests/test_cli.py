@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
+import pytest
 from corpus import SEEDS
 from typer.testing import CliRunner
 
-from dedup.cli import EXIT_USAGE, app
+from dedup.cli import EXIT_INTERNAL, EXIT_USAGE, app
 
 
 def _error(*args: str) -> str:
@@ -84,3 +86,19 @@ def test_evaluate_errors_are_one_line(tmp_path: Path) -> None:
     labels.write_text("doc_id,cluster\n" + "".join(f"{p.name},story\n" for p in sorted(SEEDS.iterdir())))
     line = _error("evaluate", str(tmp_path / "r"), "--labels", str(labels), "--json", str(blocker / "scores.json"))
     assert line.startswith(f"error: --json {blocker / 'scores.json'}: cannot write: ")
+
+
+def test_an_unforeseen_failure_is_one_line_with_the_traceback_in_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.pipeline
+
+    def failing(*args: object, **kwargs: object) -> dict:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(dedup.pipeline, "run_job", failing)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    result = CliRunner().invoke(app, ["run", str(SEEDS), "--out", str(tmp_path / "out")])
+    assert result.exit_code == EXIT_INTERNAL
+    [line] = [line for line in result.output.splitlines() if "internal error" in line]
+    assert "RuntimeError: boom" in line and "Traceback" not in result.output
+    [trace] = tmp_path.glob("dedup-error-*.txt")
+    assert str(trace) in line and "Traceback" in trace.read_text(encoding="utf-8") and "boom" in trace.read_text(encoding="utf-8")
