@@ -98,6 +98,7 @@ def _run_locked(
     previous_diffs = state.diffs if state.diff_settings == config.diff_settings() else None
     reports, results = build_reports(window, matched, cluster_ids, event_ids, rejections, state.canonicals, previous_diffs, config, engine, timings, progress)
     info = summarise(reports, feed_dir, len(changes.files), len(changes.to_read), timings, config, run)
+    info["counts"]["candidate_pairs"] = matched.candidate_pairs
     if previous_diffs is not None:
         info["counts"]["diffs_reused"] = reports.diffs.join(previous_diffs, on=list(DIFF_KEY_SCHEMA), how="semi").height
     if dry_run:

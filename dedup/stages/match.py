@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -50,6 +50,10 @@ class Matched:
     scored: pl.DataFrame | None = None
     """When asked for (``dedup train``): each scored paraphrase candidate's
     documents (``a``, ``b``) and features (``pair_model.FEATURES``)."""
+    candidate_pairs: dict[str, int] = field(default_factory=dict)
+    """Pairs this run verified, by kind (``near_copy``: LSH's over exact-copy
+    representatives; ``paraphrase``: over near-copy leaders, fact-filtered), for run.json:
+    how they grow with the window and with text shared between stories is what the matching costs."""
 
 
 def _old_index(window: Window, stored: pl.DataFrame) -> dict[str, int]:
@@ -103,6 +107,7 @@ def match(
         if near.lede_words:  # one more "band": the opening words, which truncated copies keep
             keys = np.column_stack([keys, window.array("lede_hash", unique)])
         pairs = unique[candidate_pairs(keys, near.max_bucket, None if fresh.all() else fresh)]
+        counted = {"near_copy": len(pairs), "paraphrase": 0}
         found_near = []
         for block in scan_blocks(pairs):
             found_near += verify_near_copies(block, window.sketches(distinct(block.ravel())), published, config)
@@ -122,6 +127,7 @@ def match(
             weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders), config.paraphrase.background_docs)
             facts = weights.fact_vectors(window.terms("fact_terms", leaders))  # small: documents have few facts
             candidates = pairs_to_verify(window.array("fact_signatures", leaders), fresh, facts, config, engine.workers)
+            counted["paraphrase"] = len(candidates.pairs)
             involved = distinct_indices(candidates.pairs.ravel())
             docs = leaders[involved]
             vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, docs[rows]), facts[involved], engine.workers)
@@ -148,7 +154,7 @@ def match(
             },  # fmt: skip
             schema=EDGES_SCHEMA,
         )
-    return Matched(group, story, event, representative, edges, weights, scored)
+    return Matched(group, story, event, representative, edges, weights, scored, counted)
 
 
 def _pair_context(window: Window, documents: np.ndarray) -> PairContext:
