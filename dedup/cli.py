@@ -107,6 +107,8 @@ def run(
     threshold: Optional[float] = typer.Option(None, "--threshold", help="near_copy.threshold (Jaccard of shingle sets)."),
     paraphrase: Optional[bool] = typer.Option(None, "--paraphrase/--no-paraphrase", help="paraphrase.enabled"),
     workers: Optional[int] = typer.Option(None, "--workers", help="runtime.workers (0: one per core)."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="runtime.engine: local or spark (pip install 'newsdedup[spark]')."),
+    spark_master: Optional[str] = typer.Option(None, "--spark-master", help="runtime.spark.master, e.g. local[2] or spark://HOST:7077."),
     set_: Optional[list[str]] = SetOption,
 ) -> None:
     """Cluster every article under FEED_DIR into stories; write Parquet reports to --out."""
@@ -117,6 +119,7 @@ def run(
     log = _Log(json_log)
     try:
         flags = {"--threshold": ("near_copy.threshold", threshold), "--paraphrase": ("paraphrase.enabled", paraphrase), "--workers": ("runtime.workers", workers)}
+        flags |= {"--engine": ("runtime.engine", engine), "--spark-master": ("runtime.spark.master", spark_master)}
         settings = _settings(config, set_, flags)
         if not feed_dir.exists():
             raise ConfigError(f"feed directory not found: {feed_dir}")

@@ -214,7 +214,25 @@ MAX_WORKERS_PER_CORE = 4
 """More workers than this a core would only cost memory and process starts (``--workers 100000`` would fork thousands)."""
 
 
+class SparkConfig(_Section):
+    master: str = Field(
+        "", description="Spark master URL: local[N] runs N executor threads in one JVM on this machine, spark://HOST:PORT, yarn or k8s://... a cluster; empty: the one spark-submit gives, else local[*].",
+    )
+    app_name: str = Field("newsdedup", description="The Spark application's name (Spark UI, cluster manager).")
+    driver_memory: str = Field("2g", description="spark.driver.memory: the driver JVM's heap (with a local master, the executors' too).")
+    executor_memory: str = Field("2g", description="spark.executor.memory: each executor JVM's heap on a cluster.")
+    shuffle_partitions: int = Field(8, ge=1, description="spark.sql.shuffle.partitions: partitions of a DataFrame shuffle (bucket grouping, connected components); a few per executor core.")
+    checkpoint_dir: str = Field(
+        "", description="Where connected components checkpoint their rounds (on a cluster a shared file system, e.g. hdfs://...); empty: local checkpoints, on the executors.",
+    )
+    conf: dict[str, str] = Field(default_factory=dict, description="Other Spark properties, e.g. {spark.executor.cores: '4'}.")
+
+
 class RuntimeConfig(_Section):
+    engine: Literal["local", "spark"] = Field(
+        "local", description="What runs the kernels' batches (ingest, sketch, diff): local worker processes, or Spark executors (pip install 'newsdedup[spark]', Java 17+)."
+    )
+    spark: SparkConfig = Field(default_factory=SparkConfig, description="The spark engine's session (runtime.engine: spark).")
     workers: int = Field(
         0, ge=0,
         description=f"Worker processes (sketches, diffs) and threads (paraphrase scores); 0 means one per core; at most {MAX_WORKERS_PER_CORE} a core are used.",
@@ -348,9 +366,20 @@ def config_yaml(config: Config, commented: bool = False) -> str:
     for section_name, section_field in Config.model_fields.items():
         section = getattr(config, section_name)
         lines.append(f"{section_name}:")
-        for name, option in type(section).model_fields.items():
-            lines.append(f"  # {option.description}")
-            dumped = yaml.safe_dump({name: section.model_dump(mode="json")[name]}, sort_keys=False, width=1000).rstrip("\n")
-            lines.extend("  " + line for line in dumped.split("\n"))
+        lines += _commented_options(section, "  ")
         lines.append("")
     return "\n".join(lines)
+
+
+def _commented_options(section: _Section, indent: str) -> list[str]:
+    """Each option of ``section`` after its description, a sub-section's options indented under its name."""
+    lines = []
+    for name, option in type(section).model_fields.items():
+        lines.append(f"{indent}# {option.description}")
+        value = getattr(section, name)
+        if isinstance(value, _Section):
+            lines += [f"{indent}{name}:", *_commented_options(value, indent + "  ")]
+            continue
+        dumped = yaml.safe_dump({name: section.model_dump(mode="json")[name]}, sort_keys=False, width=1000).rstrip("\n")
+        lines.extend(indent + line for line in dumped.split("\n"))
+    return lines

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import TypeVar
+
+from dedup.engine.batches import chunked, even_batch_size, in_order
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -34,10 +35,7 @@ def iter_chunks(
     """
     if total is None and isinstance(items, list):
         total = len(items)
-    if workers > 1 and total:  # as many chunks per worker, so that none waits for another's last chunk
-        rounds = -(-total // (workers * chunk_size))
-        chunk_size = max(1, -(-total // (workers * rounds)))
-    chunks = _chunked(iter(items), chunk_size)
+    chunks = chunked(iter(items), even_batch_size(total, chunk_size, workers))
     ahead = list(islice(chunks, 2))
     chunks = chain(ahead, chunks)
     if workers <= 1 or len(ahead) < 2:  # one chunk: not worth starting processes
@@ -48,14 +46,7 @@ def iter_chunks(
             yield result
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: deque[tuple[int, Future[Result]]] = deque()
-        for chunk in chunks:
-            pending.append((len(chunk), pool.submit(fn, chunk)))
-            del chunk
-            if len(pending) >= 2 * workers:
-                yield _collect(pending.popleft(), on_chunk)
-        while pending:
-            yield _collect(pending.popleft(), on_chunk)
+        yield from in_order(pool, fn, chunks, 2 * workers, on_chunk)
 
 
 @dataclass(frozen=True)
@@ -74,16 +65,3 @@ class LocalEngine:
         total: int | None = None,
     ) -> Iterator[Result]:
         return iter_chunks(kernel, items, batch_size, self.workers, on_batch, total)
-
-
-def _chunked(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
-    while chunk := list(islice(items, size)):
-        yield chunk
-
-
-def _collect(entry: tuple[int, Future[Result]], on_chunk: Callable[[int], None] | None) -> Result:
-    size, future = entry
-    result = future.result()
-    if on_chunk:
-        on_chunk(size)
-    return result

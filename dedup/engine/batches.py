@@ -1,0 +1,53 @@
+"""What every engine does with a stage's items: cut them into batches, and
+give back the kernel's results in order while at most a few batches run ahead."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
+from itertools import islice
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def even_batch_size(total: int | None, batch_size: int, workers: int) -> int:
+    """``batch_size``, lowered so that ``total`` items make as many batches for
+    each of ``workers`` (none waits for another's last batch): with
+    ``rounds = ceil(total / (workers * batch_size))``, ``ceil(total / (workers * rounds))``."""
+    if workers <= 1 or not total:
+        return batch_size
+    rounds = -(-total // (workers * batch_size))
+    return max(1, -(-total // (workers * rounds)))
+
+
+def chunked(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    """``items`` in lists of ``size`` (the last may be shorter), read only as each list is asked for."""
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def in_order(
+    pool: Executor, kernel: Callable[[list[Item]], Result], batches: Iterable[list[Item]], ahead: int, on_batch: Callable[[int], None] | None
+) -> Iterator[Result]:
+    """``kernel(batch)`` of each batch, run on ``pool``, yielded in order as
+    each is done; at most ``ahead`` batches are submitted and not yet yielded,
+    so that ``batches`` (perhaps a generator) is read only that far ahead."""
+    pending: deque[tuple[int, Future[Result]]] = deque()
+    for batch in batches:
+        pending.append((len(batch), pool.submit(kernel, batch)))
+        del batch
+        if len(pending) >= ahead:
+            yield _result(pending.popleft(), on_batch)
+    while pending:
+        yield _result(pending.popleft(), on_batch)
+
+
+def _result(entry: tuple[int, Future[Result]], on_batch: Callable[[int], None] | None) -> Result:
+    size, future = entry
+    result = future.result()
+    if on_batch:
+        on_batch(size)
+    return result
