@@ -11,10 +11,17 @@ earlier story, of these kinds (as a wire story reaches a feed):
 - ``edited``: a few words changed and one sentence dropped
 - ``spun``: about a quarter of the words replaced, names and numbers kept
 
+With ``sentence_pool`` N (``--sentence-pool``), a story is instead stitched
+from about 22 sentences drawn from a pool of N sentences written once (a few
+thousand: each sentence is then in hundreds of stories), as real feeds share
+quotes, boilerplate paragraphs and agency copy across unrelated stories:
+stories that are not variants of each other share sentences, which is harder
+on anything that finds candidates by shared text.
+
 Files are JSONL (``id``, ``title``, ``text``, ``source``, ``published``), 10,000
 documents each; ``labels.csv`` holds ``doc_id,cluster``.
 
-    python benchmarks/synthetic_feed.py OUT_DIR --docs 10000 [--seed N] [--duplicate-rate R]
+    python benchmarks/synthetic_feed.py OUT_DIR --docs 10000 [--seed N] [--duplicate-rate R] [--sentence-pool N]
 """
 
 from __future__ import annotations
@@ -70,6 +77,19 @@ class Writer:
         title = " ".join([str(names[0]), *self._draw_words(6)]).capitalize()
         return title, sentences
 
+    def pooled_story(self, pool: np.ndarray) -> tuple[str, list[str]]:
+        """A title and about 22 distinct sentences of ``pool``, drawn uniformly."""
+        sentences = list(pool[self.rng.choice(len(pool), size=int(self.rng.integers(18, 27)), replace=False)])
+        title = " ".join([str(self.names[self.rng.integers(0, len(self.names))]), *self._draw_words(6)]).capitalize()
+        return title, sentences
+
+    def sentence_pool(self, size: int) -> np.ndarray:
+        """``size`` sentences, from stories written for the pool."""
+        sentences: list[str] = []
+        while len(sentences) < size:
+            sentences += self.story()[1]
+        return np.array(sentences[:size], dtype=object)
+
     def variant(self, kind: str, sentences: list[str]) -> str:
         if kind == "exact":
             return " ".join(sentences)
@@ -92,9 +112,11 @@ class Writer:
         return " ".join(tokens)
 
 
-def generate(out: Path, docs: int, seed: int = 1, duplicate_rate: float = 0.3) -> None:
-    """Write ``docs`` documents under ``out/feed`` and ``out/labels.csv``."""
+def generate(out: Path, docs: int, seed: int = 1, duplicate_rate: float = 0.3, sentence_pool: int = 0) -> None:
+    """Write ``docs`` documents under ``out/feed`` and ``out/labels.csv``
+    (stories stitched from a pool of ``sentence_pool`` sentences, if not 0)."""
     writer = Writer(seed)
+    pool = writer.sentence_pool(sentence_pool) if sentence_pool else None
     feed = out / "feed"
     feed.mkdir(parents=True, exist_ok=True)
     rng = writer.rng
@@ -112,7 +134,7 @@ def generate(out: Path, docs: int, seed: int = 1, duplicate_rate: float = 0.3) -
                 text = writer.variant(KINDS[int(rng.integers(0, len(KINDS)))], sentences)
             else:
                 story = n
-                title, sentences = writer.story()
+                title, sentences = writer.story() if pool is None else writer.pooled_story(pool)
                 text = " ".join(sentences)
                 recent.append((story, title, sentences))
                 if len(recent) > 500:
@@ -132,8 +154,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duplicate-rate", type=float, default=0.3)
+    parser.add_argument("--sentence-pool", type=int, default=0, help="stitch stories from a pool of this many sentences (0: each story its own)")
     args = parser.parse_args()
-    generate(args.out, args.docs, args.seed, args.duplicate_rate)
+    generate(args.out, args.docs, args.seed, args.duplicate_rate, args.sentence_pool)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,22 @@
-"""Throughput benchmark: documents per second of ``dedup run`` against a plain
-datasketch MinHash-LSH pipeline, on synthetic feeds (``synthetic_feed.py``).
+"""Throughput benchmark: documents per second of ``dedup run`` against
+near-duplicate-only MinHash-LSH peers (``peers.py``: rensa, a text-dedup-style
+numpy pipeline, plain datasketch), on synthetic feeds (``synthetic_feed.py``;
+``--sentence-pool N``: stories stitched from a pool of N shared sentences).
 
 For each feed size: our pipeline runs as a user runs it (``python -m dedup run``
 in a subprocess, default config), timed by wall clock, with the peak resident
 memory of its process tree (main process plus workers, summed) sampled from
 /proc every 50 ms (and once a second its proportional set size, which counts
-the pages forked workers share with the main process once, not twice), its per-stage timings from run.json and its quality against
-the gold stories. The baseline (json.loads, word 3-gram shingles, 128-permutation
-``datasketch.MinHash``, ``MinHashLSH`` at threshold 0.5, query then insert,
-union-find) runs in this process on one core, on the first ``--baseline-docs``
+the pages forked workers share with the main process once, not twice), its per-stage timings and candidate pairs from run.json and its quality against
+the gold stories. Each peer (``--peers``) runs likewise in a subprocess
+(``peers.py``, on ``--workers`` processes, default 2), timed and sampled the
+same way; plain datasketch runs on one core on the first ``--baseline-docs``
 documents, as it is slow. With ``--incremental`` (default from 100,000 docs), a
 run with ``--state`` over the feed minus its last 1% is timed, then a second run
 after that 1% arrives as a new file. Results go to OUT/throughput.json.
 
-    python benchmarks/throughput.py [--docs N ...] [--out DIR] [--baseline-docs K] [--workers N]
-                                    [--incremental] [--skip-incremental] [--skip-baseline] [--skip-ours]
+    python benchmarks/throughput.py [--docs N ...] [--out DIR] [--sentence-pool N] [--peers rensa numpy datasketch]
+                                    [--baseline-docs K] [--workers N] [--incremental] [--skip-incremental] [--skip-ours]
 """
 
 from __future__ import annotations
@@ -22,23 +24,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from itertools import islice
 from pathlib import Path
 
-from datasketch import MinHash, MinHashLSH
 from synthetic_feed import generate
 
 OUT = Path(__file__).parent / "out" / "throughput"
+PEERS = Path(__file__).parent / "peers.py"
 MIB = 1024 * 1024
-WORD = re.compile(r"\w+")
 INCREMENTAL_FROM = 100_000
 
 
@@ -107,11 +106,11 @@ class MemorySampler(threading.Thread):
         self.join()
 
 
-def timed_run(args: list[str | Path], log: Path) -> Run:
-    """``python -m dedup run ARGS``: wall seconds and peak memory; output to ``log``."""
+def timed_run(args: list[str | Path], log: Path, command: tuple[str, ...] = ("-m", "dedup", "run")) -> Run:
+    """``python -m dedup run ARGS`` (or another ``command``): wall seconds and peak memory; output to ``log``."""
     with open(log, "w", encoding="utf-8") as handle:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "dedup", "run", *map(str, args)], stdout=handle, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, *command, *map(str, args)], stdout=handle, stderr=subprocess.STDOUT)
         sampler = MemorySampler(process.pid)
         sampler.start()
         _, status, usage = os.wait4(process.pid, 0)  # wait4: the rusage of this run alone, not of all children so far
@@ -119,19 +118,19 @@ def timed_run(args: list[str | Path], log: Path) -> Run:
         sampler.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
-        sys.exit(f"dedup run failed with exit code {process.returncode}; see {log}")
+        sys.exit(f"{' '.join(command)} failed with exit code {process.returncode}; see {log}")
     return Run(
         round(seconds, 2), round(sampler.peak_tree / MIB, 1), round(sampler.peak_process / MIB, 1), round(usage.ru_maxrss * 1024 / MIB, 1),
         round(sampler.peak_pss / MIB, 1),
     )
 
 
-def feed_root(out: Path, docs: int) -> Path:
-    """``OUT/feed-N`` with ``feed/`` and ``labels.csv``, generated once."""
-    root = out / f"feed-{docs}"
+def feed_root(out: Path, docs: int, sentence_pool: int) -> Path:
+    """``OUT/feed-N`` (``feed-N-poolP`` for a sentence pool) with ``feed/`` and ``labels.csv``, generated once."""
+    root = out / (f"feed-{docs}" + (f"-pool{sentence_pool}" if sentence_pool else ""))
     if not (root / "labels.csv").exists():
         print(f"generating {docs:,} documents in {root} ...", flush=True)
-        generate(root, docs)
+        generate(root, docs, sentence_pool=sentence_pool)
     return root
 
 
@@ -151,44 +150,21 @@ def measure_ours(root: Path, docs: int, workers: list[str]) -> dict:
     report = root / "report"
     run = timed_run([root / "feed", "--out", report, *workers], root / "run.log")
     scores = evaluate(report, root / "labels.csv", root / "scores.json")
+    counts = json.loads((report / "run.json").read_text(encoding="utf-8"))["counts"]
     return asdict(run) | {
         "docs_per_second": round(docs / run.seconds, 1),
         "timings_seconds": timings(report),
+        "candidate_pairs": counts.get("candidate_pairs", {}),
         "scores": {key: scores[key] for key in ("pairwise_precision", "pairwise_recall", "adjusted_rand_index")},
     }
 
 
-def texts(feed: Path) -> Iterator[str]:
-    for path in sorted(feed.glob("*.jsonl")):
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                yield json.loads(line)["text"]
-
-
-def find(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]  # path halving
-        i = parent[i]
-    return i
-
-
-def measure_baseline(feed: Path, docs: int) -> dict:
-    """The plain datasketch pipeline on the first ``docs`` documents, reading included."""
-    started = time.perf_counter()
-    lsh = MinHashLSH(threshold=0.5, num_perm=128)
-    parent: list[int] = []
-    for i, text in enumerate(islice(texts(feed), docs)):
-        tokens = WORD.findall(text.lower())
-        signature = MinHash(num_perm=128)
-        for j in range(len(tokens) - 2):
-            signature.update(" ".join(tokens[j : j + 3]).encode("utf-8"))
-        parent.append(i)
-        for other in lsh.query(signature):
-            parent[find(parent, other)] = find(parent, i)
-        lsh.insert(i, signature)
-    seconds = time.perf_counter() - started
-    clusters = len({find(parent, i) for i in range(len(parent))})
-    return {"docs": len(parent), "seconds": round(seconds, 2), "docs_per_second": round(len(parent) / seconds, 1), "clusters": clusters}
+def measure_peer(peer: str, root: Path, docs: int, workers: int) -> dict:
+    """``peers.py PEER`` on the feed in a subprocess (datasketch on its first ``docs``): its own figures, wall time and peak memory."""
+    log = root / f"peer-{peer}.log"
+    run = timed_run([peer, root / "feed", "--docs", docs, "--workers", workers], log, (str(PEERS),))
+    result = json.loads(log.read_text(encoding="utf-8").strip().splitlines()[-1])
+    return asdict(run) | result
 
 
 def split_feed(feed: Path, into: Path, held: int) -> list[str]:
@@ -235,10 +211,15 @@ def table(results: dict[int, dict]) -> list[str]:
                 cells.append("-")
         return label, cells
 
-    rows = [
-        row("ours docs/s", lambda r: f"{r['ours']['docs_per_second']:,.0f}"),
-        row("baseline docs/s", lambda r: f"{r['baseline']['docs_per_second']:,.0f} (on {r['baseline']['docs']:,})"),
-        row("ours / baseline", lambda r: f"{r['ours']['docs_per_second'] / r['baseline']['docs_per_second']:.1f}x"),
+    peers = dict.fromkeys(peer for r in results.values() for peer in r.get("peers", {}))
+    rows = [row("ours docs/s", lambda r: f"{r['ours']['docs_per_second']:,.0f}")]
+    for peer in peers:
+        rows += [
+            row(f"{peer} docs/s", lambda r, p=peer: f"{r['peers'][p]['docs_per_second']:,.0f}" + (f" (on {r['peers'][p]['docs']:,})" if p == "datasketch" else "")),
+            row(f"  ours / {peer}", lambda r, p=peer: f"{r['ours']['docs_per_second'] / r['peers'][p]['docs_per_second']:.2f}x"),
+            row(f"  {peer} peak PSS MiB", lambda r, p=peer: f"{r['peers'][p]['peak_pss_tree_mib']:,.0f}"),
+        ]
+    rows += [
         row("ours wall s", lambda r: f"{r['ours']['seconds']:.1f}"),
         row("peak RSS, tree MiB", lambda r: f"{r['ours']['peak_rss_tree_mib']:,.0f}"),
         row("peak RSS, 1 process MiB", lambda r: f"{r['ours']['peak_rss_process_mib']:,.0f}"),
@@ -247,6 +228,8 @@ def table(results: dict[int, dict]) -> list[str]:
         row("pairwise precision", lambda r: f"{r['ours']['scores']['pairwise_precision']:.4f}"),
         row("pairwise recall", lambda r: f"{r['ours']['scores']['pairwise_recall']:.4f}"),
         row("ARI", lambda r: f"{r['ours']['scores']['adjusted_rand_index']:.4f}"),
+        row("candidate pairs / doc: near-copy", lambda r: f"{r['ours']['candidate_pairs']['near_copy'] / r['docs']:.3f}"),
+        row("candidate pairs / doc: paraphrase", lambda r: f"{r['ours']['candidate_pairs']['paraphrase'] / r['docs']:.3f}"),
     ]
     stages = dict.fromkeys(stage for r in results.values() for stage in r.get("ours", {}).get("timings_seconds", {}))
     rows += [row(f"  {stage} s", lambda r, s=stage: f"{r['ours']['timings_seconds'][s]:.2f}") for stage in stages]
@@ -266,33 +249,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, nargs="+", default=[10_000], help="feed sizes")
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--baseline-docs", type=int, default=5_000, help="the baseline's subsample (first K documents)")
+    parser.add_argument("--sentence-pool", type=int, default=0, help="feeds whose stories are stitched from a pool of this many sentences")
+    parser.add_argument("--peers", nargs="*", choices=["rensa", "numpy", "datasketch"], default=["rensa", "numpy", "datasketch"])
+    parser.add_argument("--peer-workers", type=int, default=2, help="processes of the rensa and numpy peers")
+    parser.add_argument("--baseline-docs", type=int, default=5_000, help="plain datasketch's subsample (first K documents)")
     parser.add_argument("--workers", type=int, help="passed to dedup run --workers")
     parser.add_argument("--incremental", action="store_true", help=f"time an incremental run (always from {INCREMENTAL_FROM:,} docs)")
-    parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-ours", action="store_true")
     parser.add_argument("--skip-incremental", action="store_true", help="no incremental run, whatever the size")
     args = parser.parse_args()
     workers = [] if args.workers is None else ["--workers", str(args.workers)]
     results: dict[int, dict] = {}
     for docs in args.docs:
-        root = feed_root(args.out, docs)
-        results[docs] = result = {}
+        root = feed_root(args.out, docs, args.sentence_pool)
+        results[docs] = result = {"docs": docs}
         if not args.skip_ours:
             print(f"[{docs:,}] dedup run ...", flush=True)
             result["ours"] = measure_ours(root, docs, workers)
-        if not args.skip_baseline:
-            sample = min(args.baseline_docs, docs)
-            print(f"[{docs:,}] datasketch baseline on a SUBSAMPLE: the first {sample:,} of {docs:,} docs ...", flush=True)
-            result["baseline"] = measure_baseline(root / "feed", sample)
+        for peer in args.peers:
+            sample = min(args.baseline_docs, docs) if peer == "datasketch" else docs
+            print(f"[{docs:,}] peer {peer}" + (f" on a SUBSAMPLE: the first {sample:,} docs" if sample < docs else "") + " ...", flush=True)
+            result.setdefault("peers", {})[peer] = measure_peer(peer, root, sample, args.peer_workers)
         if not args.skip_ours and not args.skip_incremental and (args.incremental or docs >= INCREMENTAL_FROM):
             print(f"[{docs:,}] incremental: a run with --state over 99% of the feed, then one after the last 1% arrives ...", flush=True)
             result["incremental"] = measure_incremental(root, docs, workers)
-        summary = {"cpus": os.cpu_count(), "results": {str(n): r for n, r in results.items()}}
+        summary = {"cpus": os.cpu_count(), "sentence_pool": args.sentence_pool, "results": {str(n): r for n, r in results.items()}}
         (args.out / "throughput.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")  # after each size: long runs keep what they measured
     print()
     print("\n".join(table(results)))
-    print(f"(baseline: one core, on the first --baseline-docs documents only; results in {args.out / 'throughput.json'})")
+    print(f"(datasketch: one core, on the first --baseline-docs documents only; results in {args.out / 'throughput.json'})")
 
 
 if __name__ == "__main__":
