@@ -189,6 +189,22 @@ def test_gzip_files_are_decompressed_no_further_than_max_decompressed_bytes(tmp_
     }
 
 
+def test_a_gzip_cut_short_keeps_the_lines_before_and_names_the_line_it_breaks_in(tmp_path: Path) -> None:
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    records = [{"id": f"z{n}", "text": f"{STORY} Item {n}. " + " ".join(f"w{n * k % 9973}" for k in range(100))} for n in range(1, 41)]
+    whole = gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode())
+    (feed / "cut.jsonl.gz").write_bytes(whole[: len(whole) * 2 // 3])  # a download or copy stopped two thirds in
+    with mock.patch.object(dedup.readers.jsonl, "_BLOCK", 4096):  # small blocks: the file spans several, as a large one spans megabyte blocks
+        code, documents, rejected, _ = _run(feed, tmp_path / "out", "--no-paraphrase")
+    assert code == 0
+    kept = sorted(documents["record"])
+    assert kept == list(range(1, len(kept) + 1)) and 1 <= len(kept) < len(records)
+    [(path, record, reason)] = rejected.select("path", "record", "reason").iter_rows()
+    assert path == "cut.jsonl.gz" and record == len(kept) + 1
+    assert reason.startswith(f"compressed data ends or breaks in line {len(kept) + 1}")
+
+
 def test_a_gzip_bomb_of_a_few_megabytes_is_rejected_after_the_limit(tmp_path: Path) -> None:
     feed = tmp_path / "feed"
     feed.mkdir()

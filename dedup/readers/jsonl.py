@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
 import sys
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,12 +26,18 @@ class JsonLinesReader(Reader):
         records = 0
         with self.open_binary() as fh:
             lines = _Lines(fh, limit, max_bytes)
-            for number, line in lines:
-                if number > max_lines:
-                    yield self.reject(f"stopped after line {max_lines}: file longer than ingest.max_lines ({max_lines} lines); the rest is not read", number)
-                    return
-                records += 1
-                yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number) if line is None else self.line(line, number)
+            try:
+                for number, line in lines:
+                    if number > max_lines:
+                        yield self.reject(f"stopped after line {max_lines}: file longer than ingest.max_lines ({max_lines} lines); the rest is not read", number)
+                        return
+                    records += 1
+                    yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number) if line is None else self.line(line, number)
+            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:  # a truncated or damaged gzip: the lines before it are read
+                if not self.compressed:
+                    raise
+                yield self.reject(f"compressed data ends or breaks in line {lines.number} ({exc}); the lines before it were read", lines.number)
+                return
         if lines.cut:
             done = lines.number - 1
             yield self.reject(
