@@ -1,7 +1,8 @@
 """The spark engine (issue #16): the same reports as the local engine, with
 and without a state; connected components and capped band buckets on
 DataFrames against the local references; one-line errors without pyspark or
-Java. One local[2] session for the module (its tests run on one xdist worker)."""
+Java. One local[2] session a test process (module fixture; each xdist worker
+that runs one of these tests starts its own JVM)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from dedup.kernels.lsh import candidate_pairs
 from dedup.pipeline import run_job
 from dedup.progress import SILENT
 
-pytestmark = pytest.mark.xdist_group("spark")  # one worker, one JVM
 SPARK = {
     "runtime.engine": "spark", "runtime.spark.master": "local[2]", "runtime.spark.shuffle_partitions": 4,
     "runtime.spark.conf": {"spark.ui.enabled": "false", "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"},  # C1 only: a test's JVM is short-lived
