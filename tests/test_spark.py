@@ -10,6 +10,7 @@ import importlib.util
 import json
 import random
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from corpus import FIXTURES, SEEDS, wikiref, write_jsonl
 from typer.testing import CliRunner
 
 from dedup.cli import EXIT_USAGE, app
-from dedup.config import Config, ConfigError, SparkConfig, load_config
+from dedup.config import Config, ConfigError, load_config
 from dedup.engine import make_engine
 from dedup.engine.spark import INSTALL_JAVA, INSTALL_PYSPARK, _java
 from dedup.kernels.lsh import candidate_pairs
@@ -63,8 +64,6 @@ def test_without_pyspark_or_java_a_spark_run_exits_2_with_what_to_install(tmp_pa
 def test_the_local_engine_never_imports_pyspark(tmp_path: Path) -> None:
     code = f"import sys; from dedup.cli import app; sys.argv = ['dedup', 'run', {str(SEEDS)!r}, '--out', {str(tmp_path / 'r')!r}]\n"
     code += "try:\n    app()\nexcept SystemExit as e:\n    assert not e.code, e.code\nassert not [m for m in sys.modules if m.startswith(('pyspark', 'py4j'))]"
-    import subprocess
-
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
@@ -76,7 +75,7 @@ def _feed(feed: Path, part: int) -> None:
         shutil.copytree(FIXTURES / "bad_feed", feed / "bad", symlinks=True)
     fresh = articles[(part - 1) * 20 : part * 20]
     records = [{"id": i, "text": t, "published": f"2014-03-1{part}T08:00:00Z"} for i, t in fresh]
-    records += [{"id": f"{i}/copy", "text": t[: len(t) // 2], "published": f"2014-03-1{part}T09:00:00Z"} for i, t in articles[:: 25]]
+    records += [{"id": f"{i}/copy", "text": t[: len(t) // 2], "published": f"2014-03-1{part}T09:00:00Z"} for i, t in articles[::25]]
     write_jsonl(feed / f"{part}.jsonl", records)
 
 
@@ -134,7 +133,7 @@ def test_connected_components_are_those_of_union_find(spark, tmp_path: Path) -> 
     random_graph = [(rng.randrange(5000, 5080), rng.randrange(5000, 5080)) for _ in range(60)]
     edges = chain + stars + two + shuffled_chain + random_graph
     found = connected_components(spark.createDataFrame(edges, "src long, dst long")).collect()
-    assert dict((row.node, row.component) for row in found) == _union_find(edges)
+    assert {row.node: row.component for row in found} == _union_find(edges)
     assert len(found) == len(_union_find(edges))
 
 

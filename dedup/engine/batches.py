@@ -29,9 +29,7 @@ def chunked(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
-def in_order(
-    pool: Executor, kernel: Callable[[list[Item]], Result], batches: Iterable[list[Item]], ahead: int, on_batch: Callable[[int], None] | None
-) -> Iterator[Result]:
+def in_order(pool: Executor, kernel: Callable[[list[Item]], Result], batches: Iterable[list[Item]], ahead: int, on_batch: Callable[[int], None] | None) -> Iterator[Result]:
     """``kernel(batch)`` of each batch, run on ``pool``, yielded in order as
     each is done; at most ``ahead`` batches are submitted and not yet yielded,
     so that ``batches`` (perhaps a generator) is read only that far ahead."""

@@ -81,6 +81,7 @@ def spark_session(spark: SparkConfig) -> SparkSession:
     local master the executors run this interpreter (``PYSPARK_PYTHON``,
     unless set), so they import the same ``dedup``. Raises ``ConfigError`` (exit 2, one line) when pyspark or Java is missing."""
     try:
+        from pyspark.errors import PySparkRuntimeError
         from pyspark.sql import SparkSession
     except ImportError:
         raise ConfigError(INSTALL_PYSPARK) from None
@@ -102,7 +103,7 @@ def spark_session(spark: SparkConfig) -> SparkSession:
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
-    except Exception as exc:  # the JVM did not start (an old Java, no memory): pyspark says why on stderr
+    except (PySparkRuntimeError, OSError) as exc:  # the JVM did not start (an old Java, no memory): pyspark says why on stderr
         raise ConfigError(f"Spark did not start ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); {INSTALL_JAVA}") from None
     session.sparkContext.setLogLevel("ERROR")
     if spark.checkpoint_dir:
