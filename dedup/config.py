@@ -162,9 +162,12 @@ class StoryConfig(_Section):
 
 class EventConfig(_Section):
     lsh_threshold: float = Field(
-        0.08, gt=0, lt=1,
-        description="Jaccard of fact fingerprints targeted by a second, looser LSH whose extra candidates can only be one event: other articles on a happening share fewer salient facts than its rewrites do.",
+        0.03, gt=0, lt=1,
+        description="Jaccard of fact fingerprints whose bands (one row each at this threshold) a second, looser LSH cuts; its extra candidates can only be one event: other articles on a happening share fewer salient facts than its rewrites do.",
     )  # fmt: skip
+    min_shared_bands: int = Field(
+        5, ge=1, description="Bands of that LSH two documents must share to be an event candidate: one shared band is often one common word, several are facts in common."
+    )
     min_score: float = Field(
         0.05, ge=0, le=1, description="Paraphrase score below which one of those extra candidates is not one event; the pair model's event level decides the rest."
     )

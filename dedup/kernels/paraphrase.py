@@ -162,11 +162,12 @@ def _geometric_mean(word_cosines: np.ndarray, fact_cosines: np.ndarray) -> np.nd
     return np.sqrt(np.clip(word_cosines, 0, 1) * np.clip(fact_cosines, 0, 1))
 
 
-def fact_buckets(fact_signatures: np.ndarray, threshold: float, config: Config) -> Buckets:
-    """LSH buckets over the fact fingerprints, targeting Jaccard ``threshold``: documents sharing one are candidates."""
+def fact_buckets(fact_signatures: np.ndarray, threshold: float, config: Config, min_shared_bands: int = 1) -> Buckets:
+    """LSH buckets over the fact fingerprints, targeting Jaccard ``threshold``:
+    documents sharing ``min_shared_bands`` of them are candidates."""
     para = config.paraphrase
     bands, rows = lsh_params(threshold, para.num_perm)
-    return Buckets(band_keys(fact_signatures, bands, rows), para.max_bucket)
+    return Buckets(band_keys(fact_signatures, bands, rows), para.max_bucket, min_shared_bands)
 
 
 @dataclass
@@ -188,7 +189,7 @@ def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors
     the contrast test ranks all of a document's story candidates. ``threads``
     share the fact cosines of an incremental run's candidates."""
     story_buckets = fact_buckets(fact_signatures, config.paraphrase.lsh_threshold, config)
-    event_buckets = fact_buckets(fact_signatures, config.event.lsh_threshold, config)
+    event_buckets = fact_buckets(fact_signatures, config.event.lsh_threshold, config, config.event.min_shared_bands)
     n = len(fresh)
     if fresh.all():
         story, event = story_buckets.pairs(), event_buckets.pairs()
