@@ -42,9 +42,9 @@ def main() -> None:
     if args.dots:
         dots = paraphrase._blocked_dots
 
-        def counted(vectors: Any, pairs: Any, threads: int) -> Any:
+        def counted(vectors: Any, pairs: Any, map_blocks: Any) -> Any:
             start = time.perf_counter()
-            found = dots(vectors, pairs, threads)
+            found = dots(vectors, pairs, map_blocks)
             rows = vectors.shape[0]
             print(f"  dots: {len(pairs):>11,d} pairs of {rows:>9,d} vectors, {vectors.nnz / max(rows, 1):6.1f} terms a row, {time.perf_counter() - start:6.2f} s", flush=True)
             return found

@@ -9,7 +9,7 @@ processes (``local``) or executors without the kernels knowing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
 Item = TypeVar("Item")
@@ -33,4 +33,9 @@ class Engine(Protocol):
         ``items``, in order, each result as it arrives; ``on_batch(len(batch))``
         as each arrives. ``items`` may be a generator, read only as batches are
         sent; ``total`` (their number, when known) lets the engine even out the batches."""
+        ...
+
+    def map_threads(self, fn: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        """``[fn(item) for item in items]`` on this process's threads (``workers``
+        of them): for kernels over memory the driver holds, whose work releases the GIL."""
         ...

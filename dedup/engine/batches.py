@@ -4,8 +4,8 @@ give back the kernel's results in order while at most a few batches run ahead.""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from itertools import islice
 from typing import TypeVar
 
@@ -49,3 +49,13 @@ def _result(entry: tuple[int, Future[Result]], on_batch: Callable[[int], None] |
     if on_batch:
         on_batch(size)
     return result
+
+
+def in_threads(fn: Callable[[Item], Result], items: Sequence[Item], workers: int) -> list[Result]:
+    """``[fn(item) for item in items]``, shared among ``workers`` threads of
+    this process when there are several items (for kernels over memory this
+    process holds whose work releases the GIL, as scipy's sparse products do)."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import TypeVar
 
-from dedup.engine.batches import chunked, even_batch_size, in_order
+from dedup.engine.batches import chunked, even_batch_size, in_order, in_threads
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -65,3 +65,6 @@ class LocalEngine:
         total: int | None = None,
     ) -> Iterator[Result]:
         return iter_chunks(kernel, items, batch_size, self.workers, on_batch, total)
+
+    def map_threads(self, fn: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        return in_threads(fn, items, self.workers)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dedup.config import ConfigError, SparkConfig
-from dedup.engine.batches import chunked, even_batch_size, in_order
+from dedup.engine.batches import chunked, even_batch_size, in_order, in_threads
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -60,6 +60,9 @@ class SparkEngine:
         on_executor = partial(_run_task, self.session.sparkContext, kernel)
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="dedup-spark") as pool:
             yield from in_order(pool, on_executor, batches, 2 * self.workers, on_batch)
+
+    def map_threads(self, fn: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+        return in_threads(fn, items, self.workers)
 
 
 def _run_task(context: SparkContext, kernel: Callable[[list[Item]], Result], batch: list[Item]) -> Result:

@@ -32,8 +32,7 @@ What the model gives on real text: benchmarks/README.md (``train_pair_model.py``
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +44,7 @@ from dedup.kernels.lsh import Buckets, band_keys, distinct_pairs, lsh_params
 from dedup.kernels.pair_model import FEATURES as PAIR_FEATURES
 from dedup.kernels.pair_model import PairModel
 from dedup.kernels.terms import FEATURES, TermCounts, Terms
+
 
 def _matrix(terms: Terms, idf: np.ndarray) -> csr_matrix:
     """Rows of ``tf * idf``, L2-normalised (an empty row stays empty)."""
@@ -104,6 +104,15 @@ class ParaphraseWeights:
         return _matrix(terms, self._fact_idf)
 
 
+BlockMap = Callable[[Callable[[int], None], Sequence[int]], object]
+"""Runs a function over block starts (an engine's ``map_threads``); the kernel holds no pool."""
+
+
+def _one_by_one(fn: Callable[[int], None], starts: Sequence[int]) -> object:
+    """A ``BlockMap`` in this thread."""
+    return [fn(start) for start in starts]
+
+
 class ParaphraseVectors:
     """Weighted word and fact vectors of some documents; scores pairs of them (rows ``(i, j)``).
 
@@ -111,17 +120,17 @@ class ParaphraseVectors:
     facts alone: ``words(rows)`` makes those of the given documents only when
     a score needs them."""
 
-    def __init__(self, words: Callable[[np.ndarray], csr_matrix], facts: csr_matrix, threads: int = 1) -> None:
-        self.words, self.facts, self.threads = words, facts, threads
+    def __init__(self, words: Callable[[np.ndarray], csr_matrix], facts: csr_matrix, map_blocks: BlockMap = _one_by_one) -> None:
+        self.words, self.facts, self.map_blocks = words, facts, map_blocks
 
     def fact_cosines(self, pairs: np.ndarray) -> np.ndarray:
         """Cosine of the fact vectors of each pair (cheap: documents have few facts)."""
-        return _blocked_dots(self.facts, pairs, self.threads)
+        return _blocked_dots(self.facts, pairs, self.map_blocks)
 
     def word_cosines(self, pairs: np.ndarray) -> np.ndarray:
         """Cosine of the word vectors of each pair (made for their documents only)."""
         docs = distinct_indices(pairs.ravel())
-        return _blocked_dots(self.words(docs), index_in(docs, pairs), self.threads)
+        return _blocked_dots(self.words(docs), index_in(docs, pairs), self.map_blocks)
 
     def score_pairs(self, pairs: np.ndarray) -> np.ndarray:
         """Paraphrase score of each pair."""
@@ -137,24 +146,17 @@ def _row_dots(a: csr_matrix, b: csr_matrix) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float32).ravel()
 
 
-def _blocked_dots(vectors: csr_matrix, pairs: np.ndarray, threads: int) -> np.ndarray:
+def _blocked_dots(vectors: csr_matrix, pairs: np.ndarray, map_blocks: BlockMap) -> np.ndarray:
     """Dot products of the rows of each pair, a block of pairs at a time, the
-    blocks shared among ``threads`` threads (scipy's sparse products release
-    the GIL, so they run side by side)."""
+    blocks run by ``map_blocks`` (an engine's ``map_threads``: scipy's sparse
+    products release the GIL, so blocks run side by side on threads)."""
     out = np.zeros(len(pairs), dtype=np.float32)
 
     def block_dots(start: int) -> None:
         block = pairs[start : start + PAIRS_PER_BLOCK]
         out[start : start + len(block)] = _row_dots(vectors[block[:, 0]], vectors[block[:, 1]])
 
-    starts = range(0, len(pairs), PAIRS_PER_BLOCK)
-    if threads <= 1 or len(starts) <= 1:
-        for start in starts:
-            block_dots(start)
-    else:
-        with ThreadPoolExecutor(threads) as pool:
-            for _ in pool.map(block_dots, starts):  # each block writes its own slice of ``out``
-                pass
+    map_blocks(block_dots, range(0, len(pairs), PAIRS_PER_BLOCK))  # each block writes its own slice of ``out``
     return out
 
 
@@ -181,13 +183,13 @@ class Candidates:
     """How many of ``pairs``, the first ones, are story candidates."""
 
 
-def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config, threads: int) -> Candidates:
+def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors: csr_matrix, config: Config, map_blocks: BlockMap) -> Candidates:
     """The candidate pairs ``score_candidates`` needs to decide every pair
     with a ``fresh`` document (a boolean mask; an incremental run's new ones):
     those pairs, and every story candidate of a document in one of them that
     could reach its floor (a score is at most the root of its fact cosine), as
-    the contrast test ranks all of a document's story candidates. ``threads``
-    share the fact cosines of an incremental run's candidates."""
+    the contrast test ranks all of a document's story candidates. ``map_blocks``
+    runs the blocks of an incremental run's fact cosines (``_blocked_dots``)."""
     story_buckets = fact_buckets(fact_signatures, config.paraphrase.lsh_threshold, config)
     event_buckets = fact_buckets(fact_signatures, config.event.lsh_threshold, config, config.event.min_shared_bands)
     n = len(fresh)
@@ -195,9 +197,9 @@ def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors
         story, event = story_buckets.pairs(), event_buckets.pairs()
     else:
         event = event_buckets.pairs(fresh)
-        event = event[_could_reach(_score_bounds(_blocked_dots(fact_vectors, event, threads)), config.event.min_score)]
+        event = event[_could_reach(_score_bounds(_blocked_dots(fact_vectors, event, map_blocks)), config.event.min_score)]
         touching = story_buckets.pairs(fresh)
-        could = touching[_could_reach(_score_bounds(_blocked_dots(fact_vectors, touching, threads)), config.paraphrase.min_score)]
+        could = touching[_could_reach(_score_bounds(_blocked_dots(fact_vectors, touching, map_blocks)), config.paraphrase.min_score)]
         story = distinct_pairs(np.concatenate([touching, story_buckets.pairs(_endpoints(np.concatenate([could, event]), n))]), n)
     event = event[~np.isin(event[:, 0].astype(np.int64) * n + event[:, 1], story[:, 0].astype(np.int64) * n + story[:, 1])]
     return Candidates(np.concatenate([story, event]).astype(story.dtype), len(story))

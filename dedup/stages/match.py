@@ -126,11 +126,11 @@ def match(
             fresh = (window.fresh | ~window.previous("leader", False))[leaders]
             weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders), config.paraphrase.background_docs)
             facts = weights.fact_vectors(window.terms("fact_terms", leaders))  # small: documents have few facts
-            candidates = pairs_to_verify(window.array("fact_signatures", leaders), fresh, facts, config, engine.workers)
+            candidates = pairs_to_verify(window.array("fact_signatures", leaders), fresh, facts, config, engine.map_threads)
             counted["paraphrase"] = len(candidates.pairs)
             involved = distinct_indices(candidates.pairs.ravel())
             docs = leaders[involved]
-            vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, docs[rows]), facts[involved], engine.workers)
+            vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, docs[rows]), facts[involved], engine.map_threads)
             candidates.pairs = index_in(involved, candidates.pairs)  # tens of millions of rows in a large window: only their local form is kept
             found = score_candidates(candidates, vectors, lambda rows: _pair_context(window, docs[rows]), model, config)
             window.release_pages()

@@ -77,7 +77,7 @@ def build_reports(
         if matched.weights is not None and len(todo):
             weights = matched.weights
             facts = weights.fact_vectors(window.terms("fact_terms", involved))
-            vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, involved[rows]), facts, engine.workers)
+            vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, involved[rows]), facts, engine.map_threads)
             paraphrase[todo] = vectors.score_pairs(index_in(involved, np.stack([canon[todo], todo], axis=1)))
         elif matched.weights is None:
             paraphrase[~is_canonical] = np.nan
