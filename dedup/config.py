@@ -213,6 +213,14 @@ class StateConfig(_Section):
     retention_days: float = Field(7.0, gt=0, description="Stories whose newest article is older than this (by `published`, else first seen) leave the state.")
 
 
+TERM_FEATURES = 1 << 22
+"""Columns of the term vectors (``kernels.terms``): a term is its token hash
+modulo this; at 2^22, collisions among a feed's vocabulary are rare and only
+merge two terms' counts. Stored sketches depend on it (``sketch_settings``)."""
+BACKGROUND_DOC_WORDS = 400
+"""Words of the ordinary documents whose share holding a term is its
+background share (``kernels.terms``): a term of frequency ``f`` is in
+``1 - exp(-f * BACKGROUND_DOC_WORDS)`` of them. Stored sketches depend on it."""
 MAX_WORKERS_PER_CORE = 4
 """More workers than this a core would only cost memory and process starts (``--workers 100000`` would fork thousands)."""
 
@@ -274,6 +282,8 @@ class Config(_Section):
             "paraphrase_num_perm": self.paraphrase.num_perm,
             "fingerprint_terms": self.paraphrase.fingerprint_terms,
             "language": self.language.model_dump(mode="json"),
+            "term_features": TERM_FEATURES,
+            "background_doc_words": BACKGROUND_DOC_WORDS,
         }
 
     def diff_settings(self) -> dict[str, Any]:

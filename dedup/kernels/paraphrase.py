@@ -39,11 +39,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from dedup.arrays import Ragged, distinct_indices, index_in, shared_counts
-from dedup.config import Config
+from dedup.config import TERM_FEATURES, Config
 from dedup.kernels.lsh import Buckets, band_keys, distinct_pairs, lsh_params
 from dedup.kernels.pair_model import FEATURES as PAIR_FEATURES
 from dedup.kernels.pair_model import PairModel
-from dedup.kernels.terms import FEATURES, TermCounts, Terms
+from dedup.kernels.terms import TermCounts, Terms
 
 
 def _matrix(terms: Terms, idf: np.ndarray) -> csr_matrix:
@@ -52,8 +52,8 @@ def _matrix(terms: Terms, idf: np.ndarray) -> csr_matrix:
     weights = terms.tf * idf[columns]
     norms = np.sqrt(np.bincount(np.repeat(np.arange(len(terms)), np.diff(offsets)), weights=weights.astype(np.float64) ** 2, minlength=len(terms)))
     weights = weights / np.repeat(np.where(norms > 0, norms, 1.0), np.diff(offsets))
-    index = np.int32 if len(columns) < 2**31 else np.int64  # FEATURES < 2^31: 32-bit indices halve the matrix's index memory
-    return csr_matrix((weights.astype(np.float32), columns.astype(index), offsets.astype(index)), shape=(len(terms), FEATURES), dtype=np.float32)
+    index = np.int32 if len(columns) < 2**31 else np.int64  # TERM_FEATURES < 2^31: 32-bit indices halve the matrix's index memory
+    return csr_matrix((weights.astype(np.float32), columns.astype(index), offsets.astype(index)), shape=(len(terms), TERM_FEATURES), dtype=np.float32)
 
 
 def _idf(counts: TermCounts, background_docs: int) -> np.ndarray:
@@ -98,7 +98,7 @@ class ParaphraseWeights:
             block = self.word_vectors(terms_of(documents[start : start + VECTORS_PER_BLOCK]))
             first, last = offsets[start], offsets[min(start + VECTORS_PER_BLOCK, len(documents))]
             data[first:last], columns[first:last] = block.data, block.indices
-        return csr_matrix((data, columns, offsets.astype(index)), shape=(len(documents), FEATURES), dtype=np.float32)
+        return csr_matrix((data, columns, offsets.astype(index)), shape=(len(documents), TERM_FEATURES), dtype=np.float32)
 
     def fact_vectors(self, terms: Terms) -> csr_matrix:
         return _matrix(terms, self._fact_idf)

@@ -20,12 +20,12 @@ import numpy as np
 import xxhash
 
 from dedup.arrays import Ragged, distinct_of_sorted, is_all_rows
-from dedup.config import Config
+from dedup.config import TERM_FEATURES, Config
 from dedup.kernels.facts import Facts, chunk_facts
 from dedup.kernels.language import document_languages, name_of
 from dedup.kernels.minhash import MinHasher
 from dedup.kernels.shingle import chunk_tokens, hash_tokens, shingle_hashes, shingle_values
-from dedup.kernels.terms import FEATURES, Terms, background_shares, content_mask, language_content_mask
+from dedup.kernels.terms import Terms, background_shares, content_mask, language_content_mask
 
 
 @dataclass(slots=True)
@@ -193,7 +193,7 @@ def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], s
     """The term vectors of every document's terms (``term(k)`` has hash
     ``hashes[k]`` and belongs to document ``doc_of[k]``, whose language is
     ``languages[doc_language[doc_of[k]]]``)."""
-    keys, first, counts = np.unique(_keys(doc_of, hashes % np.uint64(FEATURES)), return_index=True, return_counts=True)
+    keys, first, counts = np.unique(_keys(doc_of, hashes % np.uint64(TERM_FEATURES)), return_index=True, return_counts=True)
     columns, offsets = _split_keys(keys, len(doc_language))
     # a column's share is that of the document's first term in it (two terms
     # share a column only by a rare collision), looked up once per distinct term of a language

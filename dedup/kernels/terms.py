@@ -2,8 +2,7 @@
 
 Made once per document while sketching (and kept in the state), so that the
 paraphrase stage never tokenises text again. A term's column is its xxh3 hash
-(the shingle stage's token hash) modulo ``FEATURES`` (2^22 columns: collisions among a feed's vocabulary are
-rare and only merge two terms' counts). Alongside each term the vector keeps
+(the shingle stage's token hash) modulo ``config.TERM_FEATURES``. Alongside each term the vector keeps
 its *background share*: the share of ordinary English documents expected to
 hold it, from its frequency in general English (wordfreq), which the
 paraphrase weighting adds to the feed's own document frequencies.
@@ -22,11 +21,9 @@ import numpy as np
 from wordfreq import available_languages, cB_to_freq, get_frequency_dict, get_frequency_list, top_n_list, word_frequency
 
 from dedup.arrays import Ragged, is_all_rows
+from dedup.config import BACKGROUND_DOC_WORDS, TERM_FEATURES
 from dedup.kernels.scripts import has_no_space_script, script_family
 from dedup.kernels.shingle import hash_tokens
-
-FEATURES = 1 << 22
-BACKGROUND_DOC_WORDS = 400
 
 
 @dataclass(slots=True)
@@ -66,19 +63,19 @@ class TermCounts:
     at a time (``add``), so that their term occurrences are never all in memory."""
 
     df: np.ndarray
-    """(FEATURES,) int64: documents holding each column."""
+    """(TERM_FEATURES,) int64: documents holding each column."""
     background: np.ndarray
-    """(FEATURES,) float32."""
+    """(TERM_FEATURES,) float32."""
     documents: int = 0
 
     @staticmethod
     def empty() -> TermCounts:
-        return TermCounts(np.zeros(FEATURES, dtype=np.int64), np.zeros(FEATURES, dtype=np.float32))
+        return TermCounts(np.zeros(TERM_FEATURES, dtype=np.int64), np.zeros(TERM_FEATURES, dtype=np.float32))
 
     def add(self, terms: Terms) -> None:
         """Count the documents of ``terms`` in."""
         columns = terms.columns.values
-        self.df += np.bincount(columns, minlength=FEATURES)
+        self.df += np.bincount(columns, minlength=TERM_FEATURES)
         np.maximum.at(self.background, columns, terms.background)
         self.documents += len(terms)
 
