@@ -195,7 +195,6 @@ def word_vectors(window: Window, weights: ParaphraseWeights, documents: np.ndarr
     return weights.word_vectors_of(partial(window.terms, "word_terms"), window.term_lengths("word_terms", documents), documents)
 
 
-
 def story_and_event_ids(window: Window, matched: Matched) -> tuple[list[str], list[str]]:
     """Each document's story id and event id: an earlier run's id where the
     story (event) goes on, else one named after its founding document (``name_stories``)."""

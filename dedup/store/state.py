@@ -94,8 +94,6 @@ def acquire_lock(*directories: Path | None) -> Iterator[None]:
         yield
 
 
-
-
 @dataclass
 class State:
     run: int = 0
@@ -121,9 +119,6 @@ class State:
     """The last run's variant diffs, keyed by document versions (``schema.DIFFS_SCHEMA``)."""
     diff_settings: dict = field(default_factory=dict)
     """The ``diff`` options they were made with (``Config.diff_settings``)."""
-
-
-
 
 
 def load_state(directory: Path) -> State:
