@@ -107,7 +107,7 @@ def run(
     threshold: Optional[float] = typer.Option(None, "--threshold", help="near_copy.threshold (Jaccard of shingle sets)."),
     paraphrase: Optional[bool] = typer.Option(None, "--paraphrase/--no-paraphrase", help="paraphrase.enabled"),
     workers: Optional[int] = typer.Option(None, "--workers", help="runtime.workers (0: one per core)."),
-    engine: Optional[str] = typer.Option(None, "--engine", help="runtime.engine: local or spark (pip install 'newsdedup[spark]')."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="runtime.engine: local or spark (spark needs the spark extra: pip install -e '.\\[spark]')."),
     spark_master: Optional[str] = typer.Option(None, "--spark-master", help="runtime.spark.master, e.g. local[2] or spark://HOST:7077."),
     set_: Optional[list[str]] = SetOption,
 ) -> None:
