@@ -8,7 +8,7 @@ import polars as pl
 
 # The documents a run clusters (store.window, store.state)
 ARTICLE_SCHEMA = {
-    "doc_id": pl.String, "path": pl.String, "record": pl.Int64, "title": pl.String, "url": pl.String, "source": pl.String,
+    "doc_id": pl.String, "doc_key": pl.UInt64, "path": pl.String, "record": pl.Int64, "title": pl.String, "url": pl.String, "source": pl.String,
     "published": pl.Datetime("us", "UTC"), "flags": pl.List(pl.String), "encoding": pl.String, "run": pl.Int64, "seen_at": pl.Datetime("us", "UTC"), "words": pl.Int64,
 }  # fmt: skip
 RESULT_SCHEMA = {
@@ -21,12 +21,24 @@ report row, and whether it was its exact copies' representative and its
 near-copy group's leader (whose candidate pairs were then matched)."""
 
 ARTICLE_FIELDS = {name: ARTICLE_SCHEMA[name] for name in ("doc_id", "path", "record", "title", "url", "source", "published", "flags", "encoding")}
-"""What the feed says of a document (``ARTICLE_SCHEMA`` less what a run adds)."""
-"""The fields a reader gives each article (the rest are added as a run takes it in)."""
+"""What the feed says of a document: the fields a reader gives each article
+(``ARTICLE_SCHEMA`` less what a run adds as it takes the article in: its
+``doc_key``, the ``run``, when it was seen, its length in words)."""
+
+WINDOW_SCHEMA = ARTICLE_SCHEMA | RESULT_SCHEMA | {"rank": pl.Int64, "segment_index": pl.Int64, "segment_row": pl.Int64, "new": pl.Boolean, "fresh": pl.Boolean}
+"""The documents a run matches (``store.window.Window``), one row each, sorted
+by ``rank``: their canonical preference, 0 first. Stages name documents by
+rank (a candidate pair is two ranks; a story's id is named after its first
+rank), and find each one's sketch and text by ``segment_index`` (into the
+window's segments) and ``segment_row``; ``doc_key`` is the fixed-width key
+that stored data (edges) joins on. ``new``: brought by this run; ``fresh``:
+its candidate pairs are matched this run (the new documents, or all when the
+previous run's decisions cannot be kept). The ``RESULT_SCHEMA`` columns hold
+the previous run's results, null for new documents."""
 
 # The state (store.state)
-EDGES_SCHEMA = {"a": pl.String, "b": pl.String, "kind": pl.String, "score": pl.Float64}
-"""Verified edges between documents (by ``doc_id``) found by candidate
+EDGES_SCHEMA = {"a": pl.String, "b": pl.String, "a_key": pl.UInt64, "b_key": pl.UInt64, "kind": pl.String, "score": pl.Float64}
+"""Verified edges between documents (by ``doc_id``, and by ``doc_key`` to join on) found by candidate
 matching: near-copies between exact copies' representatives and paraphrases
 between near-copy group leaders. A later run keeps them and matches only pairs
 with a new document (exact-copy edges are rebuilt every run from text hashes)."""

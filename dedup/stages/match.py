@@ -37,11 +37,11 @@ class Matched:
     """The window's near-copy groups and stories, with the edges found."""
 
     group: np.ndarray
-    """Each document's near-copy group: the index of its leader."""
+    """Each document's near-copy group: the rank of its leader."""
     story: np.ndarray
-    """Each document's story: the index of its first (canonical) document."""
+    """Each document's story: the rank of its first (most preferred) document."""
     event: np.ndarray
-    """Each document's event: the index of its first document."""
+    """Each document's event: the rank of its first document."""
     representative: np.ndarray
     """Which documents represent their exact copies (the first of each text hash)."""
     edges: pl.DataFrame
@@ -56,24 +56,17 @@ class Matched:
     how they grow with the window and with text shared between stories is what the matching costs."""
 
 
-def _old_index(window: Window, stored: pl.DataFrame) -> dict[str, int]:
-    """doc_id -> index of the window's old documents, when stored edges are kept (else empty)."""
+def _kept_edges(window: Window, stored: pl.DataFrame, kind: str, eligible: np.ndarray) -> list[Edge]:
+    """Stored edges of ``kind`` between two of the window's old documents both
+    still ``eligible``, when the previous run's decisions hold (none else)."""
     if window.fresh.all() or stored.height == 0:
-        return {}
-    old = np.flatnonzero(~window.new)
-    return dict(zip(window.documents["doc_id"].gather(old).to_list(), old.tolist()))
-
-
-def _kept_edges(stored: pl.DataFrame, old_index: dict[str, int], kind: str, eligible: np.ndarray) -> list[Edge]:
-    """Stored edges of ``kind`` between old documents (``old_index``) both still ``eligible``."""
-    if not old_index:
         return []
-    edges = []
-    for a, b, score in stored.filter(pl.col("kind") == kind).select("a", "b", "score").iter_rows():
-        i, j = old_index.get(a), old_index.get(b)
-        if i is not None and j is not None and eligible[i] and eligible[j]:
-            edges.append(Edge(min(i, j), max(i, j), kind, score))
-    return edges
+    mine = stored.filter(pl.col("kind") == kind)
+    a, b = window.ranks_of(mine["a_key"]), window.ranks_of(mine["b_key"])
+    known = (a >= 0) & (b >= 0)
+    known[known] = ~window.new[a[known]] & ~window.new[b[known]] & eligible[a[known]] & eligible[b[known]]
+    lo, hi = np.minimum(a, b)[known].tolist(), np.maximum(a, b)[known].tolist()
+    return [Edge(i, j, kind, score) for i, j, score in zip(lo, hi, mine["score"].filter(pl.Series(known)).to_list())]
 
 
 def match(
@@ -87,17 +80,16 @@ def match(
     one leader per near-copy group. Pairs between documents matched by an
     earlier run keep that run's decision (the stored edges).
     """
-    n = len(window)
-    ids = window.documents["doc_id"]
+    n, ranks = len(window), window.ranks
+    ids, doc_keys = window.documents["doc_id"], window.documents["doc_key"]
     published = window.documents["published"].to_list()
-    old_index = _old_index(window, stored_edges)
     with timings.stage("near_copy"), progress.task("near-copies", 1) as advance:
         text_hash = window.array("text_hash")
         order = np.argsort(text_hash, kind="stable")  # ties in rank order: each hash's first is its most preferred
         starts = np.r_[True, text_hash[order][1:] != text_hash[order][:-1]] if n else np.empty(0, bool)
         first = np.empty(n, dtype=np.int64)
         first[order] = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
-        representative = first == np.arange(n)
+        representative = first == ranks
         exact_edges = [Edge(int(first[i]), int(i), "near-copy", 1.0) for i in np.flatnonzero(~representative).tolist()]
         unique = np.flatnonzero(representative)
         fresh = (window.fresh | ~window.previous("representative", False))[unique]
@@ -112,7 +104,7 @@ def match(
         for block in scan_blocks(pairs):
             found_near += verify_near_copies(block, window.sketches(distinct(block.ravel())), published, config)
             window.release_pages()
-        kept_near = _kept_edges(stored_edges, old_index, "near-copy", representative)
+        kept_near = _kept_edges(window, stored_edges, "near-copy", representative)
         group = near_copy_groups(kept_near + found_near, first)
         advance(1)
 
@@ -122,7 +114,7 @@ def match(
     scored: pl.DataFrame | None = None
     if config.paraphrase.enabled and n:
         with timings.stage("paraphrase"), progress.task("paraphrases", 1) as advance:
-            leaders = np.flatnonzero(group == np.arange(n))
+            leaders = np.flatnonzero(group == ranks)
             fresh = (window.fresh | ~window.previous("leader", False))[leaders]
             weights = ParaphraseWeights(window.term_counts("word_terms", leaders), window.term_counts("fact_terms", leaders), config.paraphrase.background_docs)
             facts = weights.fact_vectors(window.terms("fact_terms", leaders))  # small: documents have few facts
@@ -140,18 +132,23 @@ def match(
                 scored = _scored_frame(found, docs, ids)
             leader_mask = np.zeros(n, dtype=bool)
             leader_mask[leaders] = True
-            kept_para = [e for kind in ("paraphrase", "event") for e in _kept_edges(stored_edges, old_index, kind, leader_mask)]
+            kept_para = [e for kind in ("paraphrase", "event") for e in _kept_edges(window, stored_edges, kind, leader_mask)]
             advance(1)
     with timings.stage("cluster"):
         story_edges = [e for e in kept_para + found_para if e.kind == "paraphrase"]
         story = story_clusters(group, exact_edges + kept_near + found_near + story_edges, config.story.min_link_fraction)
         event = story_clusters(story, kept_near + found_near + kept_para + found_para, config.event.min_link_fraction)
         matched = kept_near + found_near + kept_para + found_para
+        a, b = [e.a for e in matched], [e.b for e in matched]
         edges = pl.DataFrame(
             {
-                "a": ids.gather([e.a for e in matched]), "b": ids.gather([e.b for e in matched]),
-                "kind": [e.kind for e in matched], "score": [e.score for e in matched],
-            },  # fmt: skip
+                "a": ids.gather(a),
+                "b": ids.gather(b),
+                "a_key": doc_keys.gather(a),
+                "b_key": doc_keys.gather(b),
+                "kind": [e.kind for e in matched],
+                "score": [e.score for e in matched],
+            },
             schema=EDGES_SCHEMA,
         )
     return Matched(group, story, event, representative, edges, weights, scored, counted)
@@ -163,9 +160,7 @@ def _pair_context(window: Window, documents: np.ndarray) -> PairContext:
     return PairContext(window.ragged("numbers", documents), window.ragged("names", documents), published, window.array("words", documents))
 
 
-def _paraphrase_edges(
-    found: ScoredPairs, docs: np.ndarray, touching: np.ndarray, window: Window, published: list[Any], config: Config
-) -> list[Edge]:
+def _paraphrase_edges(found: ScoredPairs, docs: np.ndarray, touching: np.ndarray, window: Window, published: list[Any], config: Config) -> list[Edge]:
     """The model's story and event edges among ``found`` (pairs of ``docs``)
     with a document ``touching`` this run. Story edges keep the one rule on
     facts and time (``same_story_possible``): published further apart than

@@ -43,15 +43,14 @@ def build_reports(
     ``previous_diffs`` (``DIFFS_SCHEMA``, from the state) holds diffs
     already made: a variant whose pair of document versions is among them is
     not diffed again."""
-    n = len(window)
-    docs = window.documents
+    docs, ranks = window.documents, window.ranks
     ids, runs = docs["doc_id"].to_numpy(), docs["run"].to_numpy()
     group = matched.group
     with timings.stage("canonical"):
         canon, runner_up, representative = story_canonicals(
             docs.select(RANKED_COLUMNS), matched.story, lambda rows: [window.ragged("numbers", rows), window.ragged("names", rows)], config.canonical
         )
-        is_canonical = canon == np.arange(n)
+        is_canonical = canon == ranks
         in_canonical_group = group == group[canon]
         kept = (
             ~window.fresh & ~is_canonical
@@ -93,7 +92,7 @@ def build_reports(
         languages = pl.Series("language", [name_of(code) for code in window.array("language").tolist()], dtype=pl.String)
         reports = report.make_reports(docs.with_columns(languages), rows | {"is_canonical": is_canonical}, diffs, reasons, rejections, previous_canonicals)
         reports.canonical_texts = _shown_canonical_texts(window, np.flatnonzero(is_canonical), reports.clusters, config.report.html_stories)
-    state_only = {"canonical_run": runs[canon], "in_canonical_group": in_canonical_group, "representative": matched.representative, "leader": group == np.arange(n)}
+    state_only = {"canonical_run": runs[canon], "in_canonical_group": in_canonical_group, "representative": matched.representative, "leader": group == ranks}
     return reports, rows | state_only
 
 
@@ -110,23 +109,17 @@ def _nullable(values: np.ndarray) -> list[float | None]:
     return [None if v != v else v for v in values.tolist()]  # NaN: no value
 
 
-def _canonical_reasons(
-    docs: pl.DataFrame, canon: np.ndarray, runner_up: np.ndarray, representative: np.ndarray, cluster_ids: list[str], config: Config
-) -> dict[str, str]:
+def _canonical_reasons(docs: pl.DataFrame, canon: np.ndarray, runner_up: np.ndarray, representative: np.ndarray, cluster_ids: list[str], config: Config) -> dict[str, str]:
     """Each story's canonical reason, from its canonical and the next member in rank (``runner_up``, -1 for none)."""
     heads = np.flatnonzero(canon == np.arange(len(canon)))
     seconds = runner_up[heads]
     needed = distinct(np.concatenate([heads, seconds[seconds >= 0]]))
     rows = docs.select(RANKED_COLUMNS)[needed].with_columns(pl.Series(STORY_CRITERION, representative[needed]))
     by_index = dict(zip(needed.tolist(), rows.iter_rows(named=True)))
-    return {
-        cluster_ids[c]: canonical_reason(by_index[c], by_index[r] if r >= 0 else None, config.canonical) for c, r in zip(heads.tolist(), seconds.tolist())
-    }
+    return {cluster_ids[c]: canonical_reason(by_index[c], by_index[r] if r >= 0 else None, config.canonical) for c, r in zip(heads.tolist(), seconds.tolist())}
 
 
-def _variant_diffs(
-    window: Window, pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, engine: Engine, progress: Progress
-) -> pl.DataFrame:
+def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.DataFrame | None, config: Config, engine: Engine, progress: Progress) -> pl.DataFrame:
     """The diff of each ``(variant, canonical)`` pair, as a ``DIFFS_SCHEMA`` frame."""
     ids, runs = window.documents["doc_id"].to_list(), window.documents["run"].to_list()
     keys = [(ids[i], runs[i], ids[c], runs[c]) for i, c in pairs]

@@ -23,23 +23,23 @@ def store_segments(state_dir: Path, window: Window, names: list[str], run: int) 
     segment (see ``segments``); returns the window's documents with their
     ``segment`` and ``segment_row``, and the segments they use by name
     (``names``: those of ``window.segments``, the run's new one last)."""
-    live = np.bincount(window.source, minlength=len(names))
+    live = np.bincount(window.segment_of, minlength=len(names))
     sparse = np.array([live[k] * 2 < len(window.segments[k]) for k in range(len(names) - 1)] + [False])
-    segment_of = np.array(names, dtype=object)[window.source]
-    row = window.row.copy()
+    segment_name = np.array(names, dtype=object)[window.segment_of]
+    row = window.segment_row.copy()
     used = {name: window.segments[k] for k, name in enumerate(names) if live[k] and not sparse[k]}
-    moved = np.flatnonzero(sparse[window.source])
+    moved = np.flatnonzero(sparse[window.segment_of])
     if len(moved):
-        rows_of = [np.sort(window.row[moved[window.source[moved] == k]]) for k in range(len(names))]
+        rows_of = [np.sort(window.segment_row[moved[window.segment_of[moved] == k]]) for k in range(len(names))]
         written = Segment.concat([segment.take(rows) for segment, rows in zip(window.segments, rows_of)])
         name = write_segment(state_dir, written, run)
         start = np.cumsum([0] + [len(rows) for rows in rows_of])
-        segment_of[moved] = name
+        segment_name[moved] = name
         for k, rows in enumerate(rows_of):
-            mine = moved[window.source[moved] == k]
-            row[mine] = start[k] + np.searchsorted(rows, window.row[mine])
+            mine = moved[window.segment_of[moved] == k]
+            row[mine] = start[k] + np.searchsorted(rows, window.segment_row[mine])
         used[name] = written
-    documents = window.documents.with_columns(pl.Series("segment", segment_of, dtype=pl.String), pl.Series("segment_row", row, dtype=pl.Int64))
+    documents = window.documents.with_columns(pl.Series("segment", segment_name, dtype=pl.String), pl.Series("segment_row", row, dtype=pl.Int64))
     return documents.select(list(ARTICLE_SCHEMA) + ["segment", "segment_row"]), used
 
 

@@ -58,7 +58,7 @@ from dedup.store.segments import (
 )
 
 LOCK_FILE = ".lock"
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 PUBLISHED = ".published"
 """Written once a state has been published: from then on it has a ``current``."""
 META = "meta.json"

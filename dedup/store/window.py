@@ -11,19 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import polars as pl
+import xxhash
 
 from dedup.arrays import Ragged
-from dedup.config import CanonicalConfig
+from dedup.config import CanonicalConfig, ConfigError
 from dedup.kernels.canonical import preference_order
 from dedup.kernels.facts import Facts
 from dedup.kernels.sketch import Sketch
 from dedup.kernels.terms import TermCounts, Terms
 from dedup.records import Article
-from dedup.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA, RESULT_SCHEMA
+from dedup.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA, RESULT_SCHEMA, WINDOW_SCHEMA
 from dedup.store.segments import Segment
 
 SCAN_ROWS = 50_000
@@ -40,21 +42,41 @@ T = TypeVar("T", bound=_Takeable)
 @dataclass
 class Window:
     documents: pl.DataFrame
-    """One row per document (``ARTICLE_SCHEMA``, ``RESULT_SCHEMA`` from the
-    previous run, null for new documents), most preferred first."""
+    """One row per document (``schema.WINDOW_SCHEMA``), sorted by ``rank``."""
     segments: list[Segment]
-    source: np.ndarray
-    """Each document's segment (index into ``segments``)."""
-    row: np.ndarray
-    """Each document's row in its segment."""
-    new: np.ndarray
-    """Which documents this run brought."""
-    fresh: np.ndarray
-    """Which documents' candidate pairs are matched this run: the new ones, or
-    all when the previous run's decisions cannot be kept (other matching options)."""
 
     def __len__(self) -> int:
         return self.documents.height
+
+    @cached_property
+    def ranks(self) -> np.ndarray:
+        """Each document's rank (its position here: the frame is sorted by it)."""
+        return self.documents["rank"].to_numpy()
+
+    @cached_property
+    def new(self) -> np.ndarray:
+        """Which documents this run brought."""
+        return self.documents["new"].to_numpy()
+
+    @cached_property
+    def fresh(self) -> np.ndarray:
+        """Which documents' candidate pairs are matched this run."""
+        return self.documents["fresh"].to_numpy()
+
+    @cached_property
+    def segment_of(self) -> np.ndarray:
+        """Each document's segment (index into ``segments``)."""
+        return self.documents["segment_index"].to_numpy()
+
+    @cached_property
+    def segment_row(self) -> np.ndarray:
+        """Each document's row in its segment."""
+        return self.documents["segment_row"].to_numpy()
+
+    def ranks_of(self, keys: pl.Series) -> np.ndarray:
+        """The rank of the document of each of ``keys`` (``doc_key``), -1 where none is in the window."""
+        known = pl.DataFrame({"doc_key": keys}).join(self.documents.select("doc_key", "rank"), on="doc_key", how="left", maintain_order="left")
+        return known["rank"].fill_null(-1).to_numpy()
 
     def release_pages(self) -> None:
         """``Segment.release_pages`` of every segment: after a scan over many
@@ -75,9 +97,9 @@ class Window:
         """``read(segment, its rows)`` of each of ``rows``, segment by segment, in the order of ``rows``."""
         empty = read(self.segments[0], np.empty(0, dtype=np.int64))  # the dtype and a row's shape
         out = np.empty((len(rows), *empty.shape[1:]), dtype=empty.dtype)
-        source, row = self.source[rows], self.row[rows]
+        segment_of, row = self.segment_of[rows], self.segment_row[rows]
         for k, segment in enumerate(self.segments):
-            mine = source == k
+            mine = segment_of == k
             if mine.any():
                 out[mine] = read(segment, row[mine])
                 segment.release_pages()
@@ -85,9 +107,9 @@ class Window:
 
     def _take(self, rows: np.ndarray, pick: Callable[[Segment], T], concat: Callable[[list[T]], T]) -> T:
         """``pick(segment).take`` of ``rows``, in the order of ``rows``."""
-        source = self.source[rows]
-        order = np.argsort(source, kind="stable")
-        parts = [pick(segment).take(self.row[rows[order[source[order] == k]]]) for k, segment in enumerate(self.segments)]
+        segment_of = self.segment_of[rows]
+        order = np.argsort(segment_of, kind="stable")
+        parts = [pick(segment).take(self.segment_row[rows[order[segment_of[order] == k]]]) for k, segment in enumerate(self.segments)]
         taken = concat(parts).take(np.argsort(order))
         self.release_pages()
         return taken
@@ -115,7 +137,7 @@ class Window:
         counts = TermCounts.empty()
         for k, segment in enumerate(self.segments):
             terms: Terms = getattr(segment.sketches, name)
-            mine = np.sort(self.row[rows[self.source[rows] == k]])
+            mine = np.sort(self.segment_row[rows[self.segment_of[rows] == k]])
             for start in range(0, len(mine), SCAN_ROWS):
                 counts.add(terms.take(mine[start : start + SCAN_ROWS]))
                 segment.release_pages()
@@ -123,13 +145,13 @@ class Window:
 
     def sketches(self, rows: np.ndarray) -> dict[int, Sketch]:
         """The sketch of each of ``rows``, by row (views: nothing is copied)."""
-        return {i: self.segments[k].sketches.sketch(r) for i, k, r in zip(rows.tolist(), self.source[rows].tolist(), self.row[rows].tolist())}
+        return {i: self.segments[k].sketches.sketch(r) for i, k, r in zip(rows.tolist(), self.segment_of[rows].tolist(), self.segment_row[rows].tolist())}
 
     def facts(self, i: int) -> Facts:
-        return self.segments[self.source[i]].sketches.facts(int(self.row[i]))
+        return self.segments[self.segment_of[i]].sketches.facts(int(self.segment_row[i]))
 
     def text(self, i: int) -> str:
-        return self.segments[self.source[i]].text(int(self.row[i]))
+        return self.segments[self.segment_of[i]].text(int(self.segment_row[i]))
 
 
 def article_fields(articles: list[Article]) -> pl.DataFrame:
@@ -140,16 +162,28 @@ def article_fields(articles: list[Article]) -> pl.DataFrame:
     return pl.DataFrame(columns, schema=ARTICLE_FIELDS).with_columns(pl.col("flags").fill_null(pl.lit([], dtype=ARTICLE_FIELDS["flags"])))
 
 
+def doc_keys(doc_ids: pl.Series) -> pl.Series:
+    """Each document's ``doc_key``: the XXH3-64 of its ``doc_id`` (UTF-8), the
+    same on every machine and version. Distinct ids that collide (a chance of
+    about n² / 2^65 among n documents) stop the run (``assemble``)."""
+    return pl.Series("doc_key", [xxhash.xxh3_64_intdigest(doc_id.encode("utf-8", "surrogatepass")) for doc_id in doc_ids.to_list()], dtype=pl.UInt64)
+
+
 def new_documents(fields: pl.DataFrame, words: np.ndarray, run: int, seen_at: Any) -> pl.DataFrame:
     """The ``ARTICLE_SCHEMA`` frame of a run's new documents (``fields``: their ``ARTICLE_FIELDS``)."""
     return fields.with_columns(
-        pl.lit(run, pl.Int64).alias("run"), pl.lit(seen_at, ARTICLE_SCHEMA["seen_at"]).alias("seen_at"), pl.Series("words", words, dtype=pl.Int64)
+        doc_keys(fields["doc_id"]),
+        pl.lit(run, pl.Int64).alias("run"),
+        pl.lit(seen_at, ARTICLE_SCHEMA["seen_at"]).alias("seen_at"),
+        pl.Series("words", words, dtype=pl.Int64),
     ).select(list(ARTICLE_SCHEMA))
 
 
-def assemble(
-    old: pl.DataFrame, old_segments: list[Segment], new: pl.DataFrame, new_segment: Segment, new_rows: np.ndarray, reuse: bool, config: CanonicalConfig
-) -> Window:
+class KeyCollision(ConfigError):
+    """Two documents' ids have the same ``doc_key``: the feed must give one another id (exit 2, one line)."""
+
+
+def assemble(old: pl.DataFrame, old_segments: list[Segment], new: pl.DataFrame, new_segment: Segment, new_rows: np.ndarray, reuse: bool, config: CanonicalConfig) -> Window:
     """The window of ``old`` (state documents with ``RESULT_SCHEMA``, a
     ``segment_index`` into ``old_segments`` and a ``segment_row``) and ``new``
     (rows ``new_rows`` of ``new_segment``), ranked. ``reuse``: whether the previous decisions hold."""
@@ -161,16 +195,11 @@ def assemble(
     )
     old = old.with_columns(pl.col("segment_index").cast(pl.Int64), pl.lit(False).alias("new"))
     frame = pl.concat([old, new], how="diagonal_relaxed")
-    frame = frame[preference_order(frame, config)]
-    is_new = frame["new"].to_numpy()
-    return Window(
-        documents=frame.drop("segment_index", "segment_row", "new"),
-        segments=[*old_segments, new_segment],
-        source=frame["segment_index"].to_numpy(),
-        row=frame["segment_row"].to_numpy(),
-        new=is_new,
-        fresh=is_new.copy() if reuse else np.ones(len(is_new), dtype=bool),
-    )
+    frame = frame[preference_order(frame, config)].with_row_index("rank").with_columns(pl.col("rank").cast(pl.Int64), (pl.col("new") | (not reuse)).alias("fresh"))
+    if frame["doc_key"].n_unique() < frame.height:
+        same = frame.filter(pl.col("doc_key").is_duplicated()).sort("doc_key")["doc_id"].head(2).to_list()
+        raise KeyCollision(f"the documents {same[0]!r} and {same[1]!r} have the same doc_key (XXH3-64 of the id): give one of them another id")
+    return Window(documents=frame.select(list(WINDOW_SCHEMA)), segments=[*old_segments, new_segment])
 
 
 def scan_blocks(rows: np.ndarray) -> Iterator[np.ndarray]:
