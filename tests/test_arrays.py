@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.arrays import Ragged, distinct_indices
+from dedup.kernels.lsh import distinct_pairs, pairs_not_in
 
 
 @settings(max_examples=200, deadline=None)
@@ -24,3 +25,12 @@ def test_ragged_take_gathers_the_rows_in_the_order_asked(rows: list[list[int]], 
     asked = data.draw(st.lists(st.integers(0, len(rows) - 1), max_size=20))
     taken = ragged.take(np.array(asked, dtype=np.int64))
     assert [taken.row(k).tolist() for k in range(len(asked))] == [rows[i] for i in asked]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=40), st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=40))
+def test_pairs_not_in_leaves_out_exactly_the_known_pairs(asked: list[tuple[int, int]], known: list[tuple[int, int]]) -> None:
+    n = 31
+    pairs = np.array(asked, dtype=np.int32).reshape(-1, 2)
+    kept = pairs_not_in(pairs, distinct_pairs(np.array(known, dtype=np.int32).reshape(-1, 2), n), n)
+    assert [tuple(p) for p in kept.tolist()] == [p for p in asked if p not in set(known)]

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from dedup.kernels.cluster import cluster_id_for, name_stories, near_copy_groups, story_clusters
+from dedup.kernels.cluster import cluster_id_for, exact_copies, name_stories, near_copy_groups, story_clusters
 from dedup.kernels.verify import Edge
+
+
+def test_exact_copies_are_represented_by_their_first_ranked_document() -> None:
+    assert exact_copies(np.array([9, 4, 9, 4, 7, 9], dtype=np.uint64)).tolist() == [0, 1, 0, 1, 4, 0]
+    assert exact_copies(np.empty(0, dtype=np.uint64)).tolist() == []
 
 
 def test_a_chain_does_not_pull_in_a_document_unlike_the_leader() -> None:

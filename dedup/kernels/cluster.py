@@ -1,9 +1,12 @@
-"""Cluster: verified edges become near-copy groups and story clusters.
+"""Cluster: text hashes become exact copies, verified edges near-copy groups and story clusters.
 
 Documents arrive sorted in canonical preference order, and index ``i`` is
-their rank: both levels visit them in that order, so the result is
+their rank: every level visits them in that order, so the result is
 deterministic and the first member of each group and story is its canonical.
 
+0. Exact copies: documents with one text hash (the same words) are copies of
+   the first-ranked of them, their representative; only representatives are
+   sketched against each other.
 1. Near-copy groups, by leader clustering over the exact copies'
    representatives: an unassigned one opens a group and takes in every
    unassigned one with a near-copy edge to it. Every member is thus a
@@ -26,6 +29,16 @@ import xxhash
 
 from dedup.arrays import distinct
 from dedup.kernels.verify import Edge
+
+
+def exact_copies(text_hash: np.ndarray) -> np.ndarray:
+    """Each document's exact-copy representative: the first-ranked document with its ``text_hash``."""
+    n = len(text_hash)
+    order = np.argsort(text_hash, kind="stable")  # ties in rank order: each hash's first is its most preferred
+    starts = np.r_[True, text_hash[order][1:] != text_hash[order][:-1]] if n else np.empty(0, bool)
+    first = np.empty(n, dtype=np.int64)
+    first[order] = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+    return first
 
 
 def near_copy_groups(edges: list[Edge], copy_of: np.ndarray) -> np.ndarray:

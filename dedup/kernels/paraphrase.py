@@ -40,7 +40,7 @@ from scipy.sparse import csr_matrix
 
 from dedup.arrays import Ragged, distinct_indices, index_in, shared_counts
 from dedup.config import TERM_FEATURES, Config
-from dedup.kernels.lsh import Buckets, band_keys, distinct_pairs, lsh_params
+from dedup.kernels.lsh import Buckets, band_keys, distinct_pairs, lsh_params, pairs_not_in
 from dedup.kernels.pair_model import FEATURES as PAIR_FEATURES
 from dedup.kernels.pair_model import PairModel
 from dedup.kernels.terms import TermCounts, Terms
@@ -201,7 +201,7 @@ def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors
         touching = story_buckets.pairs(fresh)
         could = touching[_could_reach(_score_bounds(_blocked_dots(fact_vectors, touching, map_blocks)), config.paraphrase.min_score)]
         story = distinct_pairs(np.concatenate([touching, story_buckets.pairs(_endpoints(np.concatenate([could, event]), n))]), n)
-    event = event[~np.isin(event[:, 0].astype(np.int64) * n + event[:, 1], story[:, 0].astype(np.int64) * n + story[:, 1])]
+    event = pairs_not_in(event, story, n)
     return Candidates(np.concatenate([story, event]).astype(story.dtype), len(story))
 
 

@@ -13,7 +13,7 @@ from scipy.sparse import csr_matrix
 from dedup.arrays import distinct, distinct_indices, index_in
 from dedup.config import Config
 from dedup.engine.base import Engine
-from dedup.kernels.cluster import name_stories, near_copy_groups, story_clusters
+from dedup.kernels.cluster import exact_copies, name_stories, near_copy_groups, story_clusters
 from dedup.kernels.facts import same_story_possible
 from dedup.kernels.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.kernels.pair_model import FEATURES as PAIR_FEATURES
@@ -84,11 +84,7 @@ def match(
     ids, doc_keys = window.documents["doc_id"], window.documents["doc_key"]
     published = window.documents["published"].to_list()
     with timings.stage("near_copy"), progress.task("near-copies", 1) as advance:
-        text_hash = window.array("text_hash")
-        order = np.argsort(text_hash, kind="stable")  # ties in rank order: each hash's first is its most preferred
-        starts = np.r_[True, text_hash[order][1:] != text_hash[order][:-1]] if n else np.empty(0, bool)
-        first = np.empty(n, dtype=np.int64)
-        first[order] = order[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+        first = exact_copies(window.array("text_hash"))
         representative = first == ranks
         exact_edges = [Edge(int(first[i]), int(i), "near-copy", 1.0) for i in np.flatnonzero(~representative).tolist()]
         unique = np.flatnonzero(representative)
