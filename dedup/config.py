@@ -156,7 +156,7 @@ class StoryConfig(_Section):
         0.5, ge=0, le=1, description="Share of numbers (and, across the window, names) two documents must have in common to be one story."
     )
     min_link_fraction: float = Field(
-        0.5, gt=0, le=1, description="Anti-chaining guard: a group joins a story only if verified-similar to at least this share of the story's groups."
+        0.45, gt=0, le=1, description="Anti-chaining guard: a group joins a story only if verified-similar to at least this share of the story's groups."
     )
 
 

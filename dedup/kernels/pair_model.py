@@ -112,15 +112,17 @@ def load_model(path: Path | None) -> PairModel:
         raise ModelError(f"pair model {where} cannot be read: {exc}") from exc
 
 
-def fit_linear(features: np.ndarray, labels: np.ndarray, names: tuple[str, ...] = FEATURES, threshold: float = 0.5) -> LinearModel:
-    """A calibrated logistic regression of ``labels`` (0/1) on the ``names``
-    columns of ``features`` (all of ``FEATURES``).
+def fit_linear(features: np.ndarray, labels: np.ndarray, names: tuple[str, ...] = FEATURES, balanced: bool = False, threshold: float = 0.5) -> LinearModel:
+    """A logistic regression of ``labels`` (0/1) on the ``names`` columns of
+    ``features`` (all of ``FEATURES``).
 
-    Standardised features, a strong L2 penalty (C = 0.1: labelled feeds are
-    small, and a weight learned from a few hundred pairs should not be
-    trusted far beyond them), classes weighted equally: same-story pairs are
-    few among candidates, and a model fitted to that imbalance would call a
-    rewrite "another story" whenever in doubt."""
+    Standardised features and a strong L2 penalty (C = 0.1: labelled feeds
+    are small, and a weight learned from a few hundred pairs should not be
+    trusted far beyond them). Unless ``balanced``, the probability is
+    calibrated to the labelled pairs as they come, so a pair is decided yes
+    when that is more likely than not among such candidates; ``balanced``
+    weighs the two classes equally, which moves the boundary towards the
+    rarer class (more yes when it is the positives)."""
     from sklearn.linear_model import LogisticRegression  # here: only training needs scikit-learn
 
     features = features[:, [FEATURES.index(name) for name in names]]
@@ -128,7 +130,7 @@ def fit_linear(features: np.ndarray, labels: np.ndarray, names: tuple[str, ...] 
     mean = np.nansum(features, axis=0) / known
     scale = np.sqrt(np.nansum((features - mean) ** 2, axis=0) / known)
     scale = np.where(scale > 0, scale, 1.0)
-    fitted = LogisticRegression(C=0.1, class_weight="balanced", max_iter=1000).fit(np.nan_to_num((features - mean) / scale), labels)
+    fitted = LogisticRegression(C=0.1, class_weight="balanced" if balanced else None, max_iter=1000).fit(np.nan_to_num((features - mean) / scale), labels)
     return LinearModel(
         features=list(names), mean=[round(float(v), 6) for v in mean], scale=[round(float(v), 6) for v in scale],
         weights=[round(float(v), 6) for v in fitted.coef_[0]], intercept=round(float(fitted.intercept_[0]), 6), threshold=threshold,
