@@ -1,9 +1,10 @@
 """Window: the documents a run matches, in canonical preference order.
 
 The state's documents still in the retention window plus the run's new ones.
-Their fields and the previous run's results are one frame; their sketches and
-texts stay where they are (the state's memory-mapped segments, or the new
-documents' segment in memory) and are fetched by row when a stage needs them,
+Their fields, the previous run's results, their ``rank`` and ``doc_key`` are
+one frame (``schema.WINDOW_SCHEMA``); their sketches and texts stay where
+they are (the state's memory-mapped segments, or the new documents' segment)
+and are fetched by each document's segment and row when a stage needs them,
 so an incremental run touches old documents only where new ones meet them.
 """
 
