@@ -126,11 +126,16 @@ def timed_run(args: list[str | Path], log: Path, command: tuple[str, ...] = ("-m
 
 
 def feed_root(out: Path, docs: int, sentence_pool: int) -> Path:
-    """``OUT/feed-N`` (``feed-N-poolP`` for a sentence pool) with ``feed/`` and ``labels.csv``, generated once."""
+    """``OUT/feed-N`` (``feed-N-poolP`` for a sentence pool) with ``feed/`` and
+    ``labels.csv``, generated once: into a scratch directory renamed into place
+    when whole, so that a generation cut short is made again, never measured."""
     root = out / (f"feed-{docs}" + (f"-pool{sentence_pool}" if sentence_pool else ""))
-    if not (root / "labels.csv").exists():
+    if not root.exists():
         print(f"generating {docs:,} documents in {root} ...", flush=True)
-        generate(root, docs, sentence_pool=sentence_pool)
+        partial = root.with_name(root.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        generate(partial, docs, sentence_pool=sentence_pool)
+        partial.rename(root)
     return root
 
 
