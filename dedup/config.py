@@ -172,7 +172,7 @@ class EventConfig(_Section):
         0.05, ge=0, le=1, description="Paraphrase score below which one of those extra candidates is not one event; the pair model's event level decides the rest."
     )
     min_link_fraction: float = Field(
-        0.1, gt=0, le=1, description="Anti-chaining guard: a story joins an event only if linked to at least this share of the event's stories."
+        0.05, gt=0, le=1, description="Anti-chaining guard: a story joins an event only if linked to at least this share of the event's stories."
     )
 
 
