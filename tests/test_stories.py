@@ -99,6 +99,18 @@ def test_the_story_model_weighs_its_features_as_a_logistic_regression() -> None:
     assert np.allclose(probability, 1 / (1 + np.exp(-z)))
 
 
+def test_a_model_fitted_without_equal_class_weights_is_calibrated_and_says_yes_less() -> None:
+    from dedup.kernels.pair_model import fit_linear
+
+    rng = np.random.default_rng(5)
+    features = rng.normal(size=(400, len(FEATURES)))
+    labels = (features[:, 0] + rng.normal(scale=1.5, size=400) > 1.6).astype(int)  # few positives, overlapping the negatives
+    as_they_come, balanced = fit_linear(features, labels, FEATURES, balanced=False), fit_linear(features, labels, FEATURES, balanced=True)
+    # equal weights move the boundary towards the rare positives: more pairs called yes
+    assert as_they_come.decide(features).sum() < balanced.decide(features).sum()
+    assert abs(as_they_come.probability(features).mean() - labels.mean()) < 0.02  # calibrated: the mean probability is the positives' share
+
+
 def test_dedup_train_fits_a_model_that_a_run_then_uses(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
