@@ -131,7 +131,6 @@ def test_dedup_train_fits_a_model_that_a_run_then_uses(tmp_path: Path) -> None:
     assert documents.height == pl.read_csv(labels).height
 
 
-
 @pytest.mark.parametrize("body", [None, '{"format": 1}', "not json"])
 def test_a_run_with_a_missing_or_broken_model_file_exits_2_with_one_line(tmp_path: Path, body: str | None) -> None:
     from typer.testing import CliRunner
