@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ SPARK = {
     "runtime.engine": "spark", "runtime.spark.master": "local[2]", "runtime.spark.shuffle_partitions": 4,
     "runtime.spark.conf": {"spark.ui.enabled": "false", "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"},  # C1 only: a test's JVM is short-lived
 }  # fmt: skip
+pytestmark = pytest.mark.xdist_group("spark")  # one worker runs them all: one JVM for the module's session, not one a worker
 _compare = importlib.util.spec_from_file_location("compare_reports", Path(__file__).parent.parent / "benchmarks" / "compare_reports.py")
 
 
@@ -65,6 +67,22 @@ def test_the_local_engine_never_imports_pyspark(tmp_path: Path) -> None:
     code = f"import sys; from dedup.cli import app; sys.argv = ['dedup', 'run', {str(SEEDS)!r}, '--out', {str(tmp_path / 'r')!r}]\n"
     code += "try:\n    app()\nexcept SystemExit as e:\n    assert not e.code, e.code\nassert not [m for m in sys.modules if m.startswith(('pyspark', 'py4j'))]"
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_a_driver_out_of_heap_stops_the_run_with_one_line_instead_of_hanging(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install -e '.[spark]')")
+    if _java() is None:
+        pytest.skip("no Java on this machine: the spark engine needs Java 17+")
+    # a kernel whose results (200 MB each) cannot all be held in a 512 MB heap; its own JVM, in a child process
+    (tmp_path / "huge.py").write_text("def results(batch):\n    return [b'x' * (200 << 20) for _ in batch]\n")
+    code = (
+        "from dedup.config import load_config\nfrom dedup.engine import make_engine\nfrom dedup.engine.spark import SparkStopped\nfrom huge import results\n"
+        "config = load_config(None, {'runtime.engine': 'spark', 'runtime.spark.master': 'local[2]', 'runtime.spark.driver_memory': '512m', "
+        "'runtime.spark.conf': {'spark.ui.enabled': 'false'}})\n"
+        "try:\n    list(make_engine(config.runtime).map_batches(results, list(range(6)), 2))\nexcept SparkStopped as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=600)
+    assert "the Spark driver's JVM stopped during the run" in done.stdout and "runtime.spark.driver_memory (now 512m)" in done.stdout, done.stderr[-2000:]
 
 
 def _feed(feed: Path, part: int) -> None:

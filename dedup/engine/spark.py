@@ -35,6 +35,9 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 INSTALL_PYSPARK = "the spark engine needs pyspark: pip install 'newsdedup[spark]' (runtime.engine, --engine)"
+EXIT_ON_OOM = "-XX:+ExitOnOutOfMemoryError"
+JVM_OPTIONS = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+"""The JVM options a session sets (``EXIT_ON_OOM``, before any of ``runtime.spark.conf``'s own for the same keys)."""
 INSTALL_JAVA = "the spark engine needs Java 17 or later: install a JDK or JRE (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME (runtime.engine, --engine)"
 
 
@@ -44,6 +47,7 @@ class SparkEngine:
 
     session: SparkSession
     workers: int
+    driver_memory: str
     name: str = "spark"
 
     def map_batches(
@@ -57,7 +61,7 @@ class SparkEngine:
         if total is None and isinstance(items, list):
             total = len(items)
         batches = chunked(iter(items), even_batch_size(total, batch_size, self.workers))
-        on_executor = partial(_run_task, self.session.sparkContext, kernel)
+        on_executor = partial(_run_task, self.session.sparkContext, self.driver_memory, kernel)
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="dedup-spark") as pool:
             yield from in_order(pool, on_executor, batches, 2 * self.workers, on_batch)
 
@@ -65,15 +69,27 @@ class SparkEngine:
         return in_threads(fn, items, self.workers)
 
 
-def _run_task(context: SparkContext, kernel: Callable[[list[Item]], Result], batch: list[Item]) -> Result:
+class SparkStopped(ConfigError):
+    """The Spark driver's JVM stopped during the run (exit 2, one line): most often out of heap."""
+
+
+def _run_task(context: SparkContext, memory: str, kernel: Callable[[list[Item]], Result], batch: list[Item]) -> Result:
     """``kernel(batch)`` on an executor: one job of one partition holding the batch."""
-    return context.parallelize([batch], 1).map(kernel).collect()[0]
+    from py4j.protocol import Py4JError
+
+    try:
+        return context.parallelize([batch], 1).map(kernel).collect()[0]
+    except (Py4JError, ConnectionError) as exc:
+        raise SparkStopped(
+            f"the Spark driver's JVM stopped during the run ({type(exc).__name__}), most often out of heap: "
+            f"give it more with runtime.spark.driver_memory (now {memory}) or a smaller runtime.chunk_docs; the previous report and state are whole"
+        ) from None
 
 
 def spark_engine(spark: SparkConfig) -> SparkEngine:
     """The engine over the session ``spark`` configures (or the one already running)."""
     session = spark_session(spark)
-    return SparkEngine(session, max(1, session.sparkContext.defaultParallelism))
+    return SparkEngine(session, max(1, session.sparkContext.defaultParallelism), session.sparkContext.getConf().get("spark.driver.memory", spark.driver_memory))
 
 
 def spark_session(spark: SparkConfig) -> SparkSession:
@@ -84,6 +100,7 @@ def spark_session(spark: SparkConfig) -> SparkSession:
     local master the executors run this interpreter (``PYSPARK_PYTHON``,
     unless set), so they import the same ``dedup``. Raises ``ConfigError`` (exit 2, one line) when pyspark or Java is missing."""
     try:
+        from py4j.protocol import Py4JJavaError
         from pyspark.errors import PySparkRuntimeError
         from pyspark.sql import SparkSession
     except ImportError:
@@ -97,15 +114,19 @@ def spark_session(spark: SparkConfig) -> SparkSession:
         "spark.sql.shuffle.partitions": str(spark.shuffle_partitions),
         "spark.ui.showConsoleProgress": "false",
     }
+    # a JVM out of heap otherwise lives on with dead threads and the run waits forever: it exits, and the run stops (SparkStopped)
+    options = {key: " ".join(filter(None, [EXIT_ON_OOM, spark.conf.get(key, "")])) for key in JVM_OPTIONS}
     if master and master.startswith("local"):  # the executors' Python: this one (pyspark's RDD jobs read the variable, not spark.pyspark.python)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(spark.app_name)
     if master:
         builder = builder.master(master)
-    for key, value in (settings | spark.conf).items():
+    for key, value in (settings | spark.conf | options).items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
+    except Py4JJavaError as exc:  # the JVM started but the context did not (a heap too small for Spark, a bad option): Java says why
+        raise ConfigError(f"Spark did not start: {str(exc.java_exception).splitlines()[0]} (runtime.spark.*)") from None
     except (PySparkRuntimeError, OSError) as exc:  # the JVM did not start (an old Java, no memory): pyspark says why on stderr
         raise ConfigError(f"Spark did not start ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); {INSTALL_JAVA}") from None
     session.sparkContext.setLogLevel("ERROR")
