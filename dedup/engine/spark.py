@@ -75,11 +75,11 @@ class SparkStopped(ConfigError):
 
 def _run_task(context: SparkContext, memory: str, kernel: Callable[[list[Item]], Result], batch: list[Item]) -> Result:
     """``kernel(batch)`` on an executor: one job of one partition holding the batch."""
-    from py4j.protocol import Py4JError
+    from py4j.protocol import Py4JNetworkError
 
     try:
         return context.parallelize([batch], 1).map(kernel).collect()[0]
-    except (Py4JError, ConnectionError) as exc:
+    except (Py4JNetworkError, ConnectionError) as exc:  # the JVM is gone (a task's own failure is a Py4JJavaError, and goes on up)
         raise SparkStopped(
             f"the Spark driver's JVM stopped during the run ({type(exc).__name__}), most often out of heap: "
             f"give it more with runtime.spark.driver_memory (now {memory}) or a smaller runtime.chunk_docs; the previous report and state are whole"
