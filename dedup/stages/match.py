@@ -56,17 +56,24 @@ class Matched:
     how they grow with the window and with text shared between stories is what the matching costs."""
 
 
-def _kept_edges(window: Window, stored: pl.DataFrame, kind: str, eligible: np.ndarray) -> list[Edge]:
-    """Stored edges of ``kind`` between two of the window's old documents both
-    still ``eligible``, when the previous run's decisions hold (none else)."""
+def _stored_between_old(window: Window, stored: pl.DataFrame) -> pl.DataFrame:
+    """The stored edges between two of the window's old documents, with their
+    ranks (``rank_a``, ``rank_b``), when the previous run's decisions hold (none else)."""
     if window.fresh.all() or stored.height == 0:
-        return []
-    mine = stored.filter(pl.col("kind") == kind)
-    a, b = window.ranks_of(mine["a_key"]), window.ranks_of(mine["b_key"])
+        return pl.DataFrame(schema=EDGES_SCHEMA | {"rank_a": pl.Int64, "rank_b": pl.Int64})
+    a, b = window.ranks_of(stored["a_key"]), window.ranks_of(stored["b_key"])
     known = (a >= 0) & (b >= 0)
-    known[known] = ~window.new[a[known]] & ~window.new[b[known]] & eligible[a[known]] & eligible[b[known]]
-    lo, hi = np.minimum(a, b)[known].tolist(), np.maximum(a, b)[known].tolist()
-    return [Edge(i, j, kind, score) for i, j, score in zip(lo, hi, mine["score"].filter(pl.Series(known)).to_list())]
+    known[known] = ~window.new[a[known]] & ~window.new[b[known]]
+    return stored.with_columns(pl.Series("rank_a", a), pl.Series("rank_b", b)).filter(pl.Series(known))
+
+
+def _kept_edges(between_old: pl.DataFrame, kind: str, eligible: np.ndarray) -> list[Edge]:
+    """The stored edges of ``kind`` (``_stored_between_old``) whose documents are both still ``eligible``."""
+    mine = between_old.filter(pl.col("kind") == kind)
+    a, b = mine["rank_a"].to_numpy(), mine["rank_b"].to_numpy()
+    keep = eligible[a] & eligible[b]
+    lo, hi = np.minimum(a, b)[keep].tolist(), np.maximum(a, b)[keep].tolist()
+    return [Edge(i, j, kind, score) for i, j, score in zip(lo, hi, mine["score"].filter(pl.Series(keep)).to_list())]
 
 
 def match(
@@ -83,6 +90,7 @@ def match(
     n, ranks = len(window), window.ranks
     ids, doc_keys = window.documents["doc_id"], window.documents["doc_key"]
     published = window.documents["published"].to_list()
+    stored = _stored_between_old(window, stored_edges)
     with timings.stage("near_copy"), progress.task("near-copies", 1) as advance:
         first = exact_copies(window.array("text_hash"))
         representative = first == ranks
@@ -100,7 +108,7 @@ def match(
         for block in scan_blocks(pairs):
             found_near += verify_near_copies(block, window.sketches(distinct(block.ravel())), published, config)
             window.release_pages()
-        kept_near = _kept_edges(window, stored_edges, "near-copy", representative)
+        kept_near = _kept_edges(stored, "near-copy", representative)
         group = near_copy_groups(kept_near + found_near, first)
         advance(1)
 
@@ -128,7 +136,7 @@ def match(
                 scored = _scored_frame(found, docs, ids)
             leader_mask = np.zeros(n, dtype=bool)
             leader_mask[leaders] = True
-            kept_para = [e for kind in ("paraphrase", "event") for e in _kept_edges(window, stored_edges, kind, leader_mask)]
+            kept_para = [e for kind in ("paraphrase", "event") for e in _kept_edges(stored, kind, leader_mask)]
             advance(1)
     with timings.stage("cluster"):
         story_edges = [e for e in kept_para + found_para if e.kind == "paraphrase"]
