@@ -1,0 +1,41 @@
+"""row_dots: each pair's dot product, bit for bit what scipy's sparse product gives."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from dedup.kernels.row_dots import row_dots
+
+
+def _scipy_dots(matrix: csr_matrix, pairs: np.ndarray) -> np.ndarray:
+    return np.asarray(matrix[pairs[:, 0]].multiply(matrix[pairs[:, 1]]).sum(axis=1), dtype=np.float32).ravel()
+
+
+def _random_matrix(rng: np.random.Generator, rows: int, width: int) -> csr_matrix:
+    """Rows of 0 to 400 entries (some empty, some sharing a narrow band of columns so that
+    pairs share hundreds: numpy's pairwise summation then splits the sums), float32."""
+    lengths = rng.integers(0, 400, rows)
+    lengths[::9] = 0
+    columns = [np.sort(rng.choice(500 if i % 2 else width, size=int(n), replace=False)) for i, n in enumerate(lengths)]
+    data = rng.random(int(lengths.sum())).astype(np.float32)
+    data[rng.random(len(data)) < 0.01] = 1e-30  # products of two underflow to zero: scipy drops them
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    return csr_matrix((data, np.concatenate(columns).astype(np.int32), offsets), shape=(rows, width), dtype=np.float32)
+
+
+def test_the_same_bits_as_scipy_for_grouped_and_scattered_pairs() -> None:
+    rng = np.random.default_rng(3)
+    matrix = _random_matrix(rng, 300, 1 << 16)
+    scattered = rng.integers(0, 300, (5000, 2)).astype(np.int32)
+    grouped = scattered[np.lexsort((scattered[:, 1], scattered[:, 0]))]
+    for pairs in (scattered, grouped):
+        expected, found = _scipy_dots(matrix, pairs), row_dots(matrix, pairs)
+        assert np.array_equal(found.view(np.uint32), expected.view(np.uint32))
+    assert (found > 0).sum() > 1000  # the pairs mostly share columns: the sums were tested
+
+
+def test_a_row_with_itself_is_its_squared_norm_and_disjoint_rows_are_zero() -> None:
+    matrix = csr_matrix((np.array([3, 4, 1, 2], dtype=np.float32), np.array([0, 5, 1, 2], dtype=np.int32), np.array([0, 2, 4, 4], dtype=np.int32)), shape=(3, 8))
+    assert row_dots(matrix, np.array([[0, 0], [0, 1], [1, 1], [2, 0], [2, 2]])).tolist() == [25.0, 0.0, 5.0, 0.0, 0.0]
+    assert row_dots(matrix, np.empty((0, 2), dtype=np.int32)).shape == (0,)
