@@ -117,3 +117,36 @@ def test_seed_rewrites_list_aligned_sentences_and_the_facts_they_add_or_drop(tmp
     assert lede["variant"].startswith("Alexandr Wang, the founder and CEO of Scale AI, has announced his departure")
     canonical_sentences = [c["canonical"] for c in variants["000"]["sentences_changed"]] + variants["000"]["sentences_removed"]
     assert sum(s.startswith("date 2025-06-13 New Delhi") for s in canonical_sentences) <= 1  # the lede once, not twice
+
+
+_SIMILARITIES_BYTES = """
+import json
+import sys
+from itertools import permutations
+from pathlib import Path
+from dedup.config import DiffConfig
+from dedup.kernels.diff import diff_pairs, similarities, split_sentences
+from dedup.kernels.sentence_facts import Sentence
+documents = [path.read_text(encoding="utf-8") for path in sorted(Path(sys.argv[1]).glob("*.txt"))]
+sentences = [Sentence(s) for text in documents for s in split_sentences(text, 400)]
+sys.stdout.write(similarities(sentences[:40], sentences[40:80], 80).tobytes().hex())
+sys.stdout.write(json.dumps(diff_pairs(list(permutations(documents, 2)), DiffConfig())))
+"""
+
+
+def test_similarities_and_diffs_do_not_depend_on_the_string_hash_seed() -> None:
+    """The terms' weights are summed in one order whatever order Python's sets
+    keep them in (it changes with PYTHONHASHSEED, run to run): a near tie
+    between two sentences then goes the same way in every run; and the diffs
+    of the seeds' pairs list everything in one order."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _SIMILARITIES_BYTES, str(SEEDS)], env=os.environ | {"PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outputs) == 1 and len(next(iter(outputs))) > 1000

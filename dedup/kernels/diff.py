@@ -106,7 +106,10 @@ def similarities(old: list[Sentence], new: list[Sentence], total: int) -> np.nda
     and names and change the words around them."""
     if not old or not new:
         return np.zeros((len(old), len(new)))
-    terms = [[sentence.words | sentence.facts for sentence in side] for side in (old, new)]
+    # each sentence's terms sorted: a set's order changes with the string hash
+    # seed, run to run, and the order the weights are summed in moves the last
+    # bits of a similarity, enough to turn a near tie between two sentences
+    terms = [[sorted(sentence.words | sentence.facts) for sentence in side] for side in (old, new)]
     # terms numbered in order of first appearance, the old side's first
     vocabulary = {term: k for k, term in enumerate(dict.fromkeys(chain.from_iterable(chain.from_iterable(terms))))}
     facts = set().union(*(sentence.facts for side in (old, new) for sentence in side))
