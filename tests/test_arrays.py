@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.arrays import Ragged, distinct_indices
-from dedup.kernels.lsh import distinct_pairs, pairs_not_in
+from dedup.kernels.lsh import Buckets, distinct_pairs, pairs_not_in
 
 
 @settings(max_examples=200, deadline=None)
@@ -34,3 +34,12 @@ def test_pairs_not_in_leaves_out_exactly_the_known_pairs(asked: list[tuple[int, 
     pairs = np.array(asked, dtype=np.int32).reshape(-1, 2)
     kept = pairs_not_in(pairs, distinct_pairs(np.array(known, dtype=np.int32).reshape(-1, 2), n), n)
     assert [tuple(p) for p in kept.tolist()] == [p for p in asked if p not in set(known)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), min_size=6, max_size=6), min_size=1, max_size=12), st.integers(1, 4))
+def test_pairs_sharing_a_number_of_bands_are_those_a_count_of_every_band_gives(rows: list[list[int]], times: int) -> None:
+    keys = np.array(rows, dtype=np.uint64)  # six bands, few distinct keys: many shared buckets
+    found = Buckets(keys, max_bucket=len(rows), min_shared_bands=times).pairs()
+    shared = {(i, j): int((keys[i] == keys[j]).sum()) for i in range(len(rows)) for j in range(i + 1, len(rows))}
+    assert [tuple(p) for p in found.tolist()] == sorted(pair for pair, count in shared.items() if count >= times)

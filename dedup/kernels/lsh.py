@@ -116,11 +116,7 @@ class Buckets:
             codes.append(low * self.n + high)
         every = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
         del codes  # the pairs of every band, repeats included, are the stage's largest arrays: one copy at a time
-        if self.min_shared_bands > 1:
-            found, shared = np.unique(every, return_counts=True)
-            found = found[shared >= self.min_shared_bands]
-        else:
-            found = _sorted_distinct(every)
+        found = _sorted_distinct(every) if self.min_shared_bands == 1 else _sorted_repeated(every, self.min_shared_bands)
         del every
         return _pairs_of(found, self.n)
 
@@ -146,6 +142,15 @@ def _sorted_distinct(codes: np.ndarray) -> np.ndarray:
     """``distinct(codes)``, sorting ``codes`` in place (a fresh array: no copy of what may be the stage's largest)."""
     codes.sort()
     return distinct_of_sorted(codes)
+
+
+def _sorted_repeated(codes: np.ndarray, times: int) -> np.ndarray:
+    """The distinct values found at least ``times`` times in ``codes``, sorting
+    ``codes`` in place (``np.unique`` with counts would copy the stage's largest array first)."""
+    codes.sort()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.empty(0, dtype=np.int64)
+    counts = np.diff(np.r_[starts, len(codes)])
+    return codes[starts[counts >= times]]
 
 
 def _pairs_of(codes: np.ndarray, n: int) -> np.ndarray:
