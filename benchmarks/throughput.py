@@ -235,6 +235,7 @@ def table(results: dict[int, dict]) -> list[str]:
         row("ARI", lambda r: f"{r['ours']['scores']['adjusted_rand_index']:.4f}"),
         row("candidate pairs / doc: near-copy", lambda r: f"{r['ours']['candidate_pairs']['near_copy'] / r['docs']:.3f}"),
         row("candidate pairs / doc: paraphrase", lambda r: f"{r['ours']['candidate_pairs']['paraphrase'] / r['docs']:.3f}"),
+        row("candidate pairs / doc: paraphrase scored", lambda r: f"{r['ours']['candidate_pairs'].get('paraphrase_scored', 0) / r['docs']:.3f}"),
     ]
     stages = dict.fromkeys(stage for r in results.values() for stage in r.get("ours", {}).get("timings_seconds", {}))
     rows += [row(f"  {stage} s", lambda r, s=stage: f"{r['ours']['timings_seconds'][s]:.2f}") for stage in stages]

@@ -143,6 +143,10 @@ class ParaphraseConfig(_Section):
         0.02, gt=0, lt=1, description="A document's background level is taken at least at this: one alike to nothing else has a large contrast, not an infinite one."
     )
     contrast_rank: int = Field(5, ge=1, description="A document's background level (how alike it is to its topic) is its this-many-th highest candidate score.")
+    max_candidates: int = Field(
+        40, ge=1,
+        description="A document's story candidates scored at most: its this many with the highest fact cosines (and those tied with the last). Bounds the work per document as the window grows; its background level is taken among them.",
+    )  # fmt: skip
     model: Path | None = Field(
         None, description="Pair model file (`dedup train`; a relative path is taken from the working directory) that decides story and event pairs; null: the packaged model, trained on real news text."
     )

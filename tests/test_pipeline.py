@@ -145,7 +145,8 @@ def test_reports_are_written_with_documented_columns(variants_run: tuple[pl.Data
             assert f"`{column}`" in docs_md, f"{name}.{column} is not documented"
     info = json.loads((out / "run.json").read_text())
     assert info["counts"]["inputs"] == info["counts"]["documents"] + info["counts"]["rejected"] == 43
-    assert set(info["counts"]["candidate_pairs"]) == {"near_copy", "paraphrase"} and info["counts"]["candidate_pairs"]["near_copy"] > 0
+    pairs = info["counts"]["candidate_pairs"]
+    assert set(pairs) == {"near_copy", "paraphrase", "paraphrase_scored"} and pairs["near_copy"] > 0 and 0 < pairs["paraphrase_scored"] <= pairs["paraphrase"]
     assert set(info["timings_seconds"]) >= {"ingest", "sketch", "near_copy", "paraphrase", "cluster", "diff", "total"}
     assert info["config"]["near_copy"]["threshold"] == 0.5
     assert info["versions"]["datasketch"].startswith("2.")

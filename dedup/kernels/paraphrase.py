@@ -216,15 +216,26 @@ def _could_reach(bounds: np.ndarray, min_score: float) -> np.ndarray:
     return bounds >= _ROUNDING_MARGIN * min_score
 
 
-def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int) -> np.ndarray:
+def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int, counts_for: np.ndarray | None = None) -> np.ndarray:
     """Each document's ``rank``-th highest score among its candidate pairs (0
     when it has fewer; a negative score counts as 0): how similar it is to its
-    topic, not to its story."""
-    return _rank_highest(pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), scores.astype(np.float32), n, rank)
+    topic, not to its story. ``counts_for`` ((m, 2) booleans, default all):
+    whether a pair counts among the candidates of its first, of its second document."""
+    if counts_for is None:
+        counts_for = np.ones(pairs.shape, dtype=bool)
+    return _rank_highest(pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), scores.astype(np.float32), counts_for, n, rank)
+
+
+def most_alike(pairs: np.ndarray, fact_cosines: np.ndarray, n: int, most: int) -> np.ndarray:
+    """Whether each pair is among the ``most`` candidates of its first, of its
+    second document with the highest fact cosines ((m, 2) booleans; pairs tied
+    with a document's last are among them). A document with fewer has all."""
+    level = background_levels(pairs, fact_cosines, n, most)
+    return np.column_stack([fact_cosines >= level[pairs[:, 0]], fact_cosines >= level[pairs[:, 1]]])
 
 
 @njit(nogil=True, cache=True)
-def _rank_highest(first, second, scores, n, rank):  # type: ignore[no-untyped-def]
+def _rank_highest(first, second, scores, counts_for, n, rank):  # type: ignore[no-untyped-def]
     """``background_levels``: each document's ``rank`` highest scores kept in
     order as the pairs go by (an insertion into a row of ``rank``), one pass
     over the pairs instead of a sort of twice as many keys."""
@@ -232,7 +243,10 @@ def _rank_highest(first, second, scores, n, rank):  # type: ignore[no-untyped-de
     counts = np.zeros(n, dtype=np.int64)
     for k in range(len(scores)):
         score = scores[k] if scores[k] > 0 else np.float32(0)
-        for document in (first[k], second[k]):
+        for end in range(2):
+            if not counts_for[k, end]:
+                continue
+            document = first[k] if end == 0 else second[k]
             counts[document] += 1
             position = rank - 1
             if score <= highest[document, position]:
@@ -264,6 +278,8 @@ class ScoredPairs:
     """Whether the story model calls each pair one story."""
     event: np.ndarray
     """Whether the event model calls each pair one event."""
+    scored: int
+    """How many candidates were scored (their word cosines computed, the costly part)."""
 
 
 def score_candidates(
@@ -275,9 +291,13 @@ def score_candidates(
     paraphrase score (the geometric mean of the word and fact cosines) can
     reach the pair's floor (``paraphrase.min_score``; for an extra event
     candidate ``event.min_score``): a score is at most the square root of its
-    fact cosine, which rules out most pairs. A pair's contrast compares its
+    fact cosine, which rules out most pairs. And a document's story
+    candidates are scored at most ``paraphrase.max_candidates`` of them, those
+    with the highest fact cosines (``most_alike``): as the window grows, a
+    topic's common facts bring a document ever more candidates, while its
+    rewrites share its particular facts and stay near the top. A pair's contrast compares its
     score with its documents' background levels (``background_levels`` over
-    the story candidates: how alike each is to its topic): thirty articles on
+    those story candidates: how alike each is to its topic): thirty articles on
     one plane crash are all fairly alike, so none stands out; five rewrites of
     one story stand out from everything else their outlets published.
     ``context(documents)`` gives the facts, times and lengths of some of the
@@ -290,11 +310,13 @@ def score_candidates(
     story_candidate = np.arange(len(pairs)) < candidates.stories
     floor = np.where(story_candidate, para.min_score, config.event.min_score)
     fact_cosines = scorer.fact_cosines(pairs)
-    could = np.flatnonzero(_could_reach(_score_bounds(fact_cosines), floor))
-    pairs, fact_cosines, story_candidate, floor = pairs[could], fact_cosines[could], story_candidate[could], floor[could]
+    counts_for = most_alike(pairs[story_candidate], fact_cosines[story_candidate], n, para.max_candidates)
+    counts_for = np.concatenate([counts_for, np.ones((len(pairs) - len(counts_for), 2), dtype=bool)])  # extra event candidates: not bounded
+    could = np.flatnonzero(_could_reach(_score_bounds(fact_cosines), floor) & counts_for.any(axis=1))
+    pairs, fact_cosines, story_candidate, floor, counts_for = pairs[could], fact_cosines[could], story_candidate[could], floor[could], counts_for[could]
     word_cosines = scorer.word_cosines(pairs)
     scores = _geometric_mean(word_cosines, fact_cosines)
-    levels = background_levels(pairs[story_candidate], scores[story_candidate], n, para.contrast_rank)
+    levels = background_levels(pairs[story_candidate], scores[story_candidate], n, para.contrast_rank, counts_for[story_candidate])
     reach = scores >= floor
     pairs, story_candidate, word_cosines, fact_cosines, scores = pairs[reach], story_candidate[reach], word_cosines[reach], fact_cosines[reach], scores[reach]
     docs = distinct_indices(pairs.ravel())
@@ -302,8 +324,8 @@ def score_candidates(
     features = pair_features(local, word_cosines, fact_cosines, scores, levels[pairs], context(docs), para.min_background_level)
     if model is None:
         undecided = np.zeros(len(pairs), dtype=bool)
-        return ScoredPairs(pairs, story_candidate, scores, features, undecided, undecided)
-    return ScoredPairs(pairs, story_candidate, scores, features, model.story.decide(features) & story_candidate, model.event.decide(features))
+        return ScoredPairs(pairs, story_candidate, scores, features, undecided, undecided, len(could))
+    return ScoredPairs(pairs, story_candidate, scores, features, model.story.decide(features) & story_candidate, model.event.decide(features), len(could))
 
 
 @dataclass

@@ -52,7 +52,8 @@ class Matched:
     documents (``a``, ``b``) and features (``pair_model.FEATURES``)."""
     candidate_pairs: dict[str, int] = field(default_factory=dict)
     """Pairs this run verified, by kind (``near_copy``: LSH's over exact-copy
-    representatives; ``paraphrase``: over near-copy leaders, fact-filtered), for run.json:
+    representatives; ``paraphrase``: over near-copy leaders; ``paraphrase_scored``:
+    those of them scored, at most about ``paraphrase.max_candidates`` a document), for run.json:
     how they grow with the window and with text shared between stories is what the matching costs."""
 
 
@@ -103,7 +104,7 @@ def match(
         if near.lede_words:  # one more "band": the opening words, which truncated copies keep
             keys = np.column_stack([keys, window.array("lede_hash", unique)])
         pairs = unique[candidate_pairs(keys, near.max_bucket, None if fresh.all() else fresh)]
-        counted = {"near_copy": len(pairs), "paraphrase": 0}
+        counted = {"near_copy": len(pairs), "paraphrase": 0, "paraphrase_scored": 0}
         found_near = []
         for block in scan_blocks(pairs):
             found_near += verify_near_copies(block, window.sketches(distinct(block.ravel())), published, config)
@@ -129,6 +130,7 @@ def match(
             vectors = ParaphraseVectors(lambda rows: word_vectors(window, weights, docs[rows]), facts[involved], engine.map_threads)
             candidates.pairs = index_in(involved, candidates.pairs)  # tens of millions of rows in a large window: only their local form is kept
             found = score_candidates(candidates, vectors, lambda rows: _pair_context(window, docs[rows]), model, config)
+            counted["paraphrase_scored"] = found.scored
             window.release_pages()
             touching = fresh[involved]
             found_para = _paraphrase_edges(found, docs, touching, window, published, config)
