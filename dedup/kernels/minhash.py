@@ -1,4 +1,4 @@
-"""MinHash signatures, vectorised, bit-for-bit those of datasketch's ``affine32`` scheme.
+"""MinHash signatures, compiled, bit-for-bit those of datasketch's ``affine32`` scheme.
 
 For a set of 32-bit element hashes ``h`` and ``P`` permutations ``(a_i, b_i)``
 (``a_i`` odd, drawn by datasketch from ``numpy.random.RandomState(seed)``), the
@@ -16,9 +16,9 @@ compared or indexed with datasketch directly (tested).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 SCHEME = "affine32"
-_DOCS_PER_BLOCK = 16  # documents per vectorised block: keeps the (P x elements) buffer within the CPU cache
 
 
 def fmix32(values: np.ndarray) -> np.ndarray:
@@ -59,24 +59,19 @@ class MinHasher:
 
     def signatures_of(self, values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
         """``signatures`` of the sets ``values[offsets[i]:offsets[i + 1]]``."""
-        n = len(offsets) - 1
-        out = np.full((self.num_perm, n), np.iinfo(np.uint32).max, dtype=np.uint32)
-        lengths = np.diff(offsets)
-        filled = np.flatnonzero(lengths)
-        if len(filled) == 0:
-            return out.T.copy()
-        lengths, starts = lengths[filled], offsets[filled] - offsets[filled[0]]
-        ends = starts + lengths
-        mixed = fmix32(values[offsets[filled[0]] : offsets[filled[-1] + 1]].astype(np.uint32, copy=False))
-        a, b = self._a[:, None], self._b[:, None]
-        blocks = [(first, min(first + _DOCS_PER_BLOCK, len(filled))) for first in range(0, len(filled), _DOCS_PER_BLOCK)]
-        # one buffer for every block: a fresh (num_perm x elements) temporary per block costs more in page faults than in arithmetic
-        buffer = np.empty((self.num_perm, max(int(ends[last - 1] - starts[first]) for first, last in blocks)), dtype=np.uint32)
-        with np.errstate(over="ignore"):
-            for first, last in blocks:
-                begin, end = starts[first], ends[last - 1]
-                block = buffer[:, : end - begin]  # (num_perm, elements): rows stay contiguous for reduceat
-                np.multiply(a, mixed[None, begin:end], out=block)
-                block += b
-                out[:, filled[first:last]] = np.minimum.reduceat(block, starts[first:last] - begin, axis=1)
-        return out.T.copy()
+        out = np.full((len(offsets) - 1, self.num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+        _fill_signatures(fmix32(values.astype(np.uint32, copy=False)), offsets.astype(np.int64), self._a, self._b, out)
+        return out
+
+
+@njit(nogil=True, cache=True)
+def _fill_signatures(mixed, offsets, a, b, out):  # type: ignore[no-untyped-def]
+    """Row ``i`` of ``out``: the minimum of ``(a * m + b) mod 2^32`` over the
+    mixed hashes ``m`` of set ``i``, each permutation a column (the loop over
+    them compiles to vector instructions)."""
+    for row in range(len(offsets) - 1):
+        signature = out[row]
+        for k in range(offsets[row], offsets[row + 1]):
+            value = np.uint64(mixed[k])
+            for p in range(len(a)):
+                signature[p] = min(signature[p], np.uint32((np.uint64(a[p]) * value + np.uint64(b[p])) & np.uint64(0xFFFFFFFF)))

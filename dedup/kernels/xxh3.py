@@ -3,8 +3,8 @@
 Word tokens are short: nearly all are 1 to 16 bytes, where XXH3 (seed 0, the
 default secret) is a handful of reads, multiplications and shifts per input,
 with no loop over the bytes. Those are computed here for a whole array of
-tokens with numpy; longer tokens (rare) go through the xxhash package one by
-one. The formulas are those of the reference implementation (``xxhash.h``:
+tokens in one compiled loop (numba); longer tokens (rare) go through the
+xxhash package one by one. The formulas are those of the reference implementation (``xxhash.h``:
 ``XXH3_len_1to3_64b``, ``XXH3_len_4to8_64b``, ``XXH3_len_9to16_64b``), and
 ``tests/test_sketch.py`` checks every length against the package.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import xxhash
+from numba import njit
 
 _SECRET = bytes.fromhex(  # the first 56 bytes of XXH3's default secret (kSecret)
     "b8fe6c3923a44bbe7c01812cf721ad1c" "ded46de9839097db7240a4a4b7b3671f" "cb79e64eccc0e578825ad07dccff7221" "b8084674f743248e"
@@ -33,78 +34,93 @@ _PRIME_MX1 = np.uint64(0x165667919E3779F9)
 _PRIME_MX2 = np.uint64(0x9FB21C651E98DF25)
 _LOW32 = np.uint64(0xFFFFFFFF)
 SHORT = 16
-"""Longest input computed with numpy; longer ones use the xxhash package."""
+"""Longest input computed here; longer ones use the xxhash package."""
 
 
-def _u64(value: int) -> np.uint64:
-    return np.uint64(value)
+@njit(inline="always")
+def _rotl(x: np.uint64, r: int) -> np.uint64:
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
 
 
-def _rotl(x: np.ndarray, r: int) -> np.ndarray:
-    return (x << _u64(r)) | (x >> _u64(64 - r))
+@njit(inline="always")
+def _xxh64_avalanche(h: np.uint64) -> np.uint64:
+    h ^= h >> np.uint64(33)
+    h *= _PRIME64_2
+    h ^= h >> np.uint64(29)
+    h *= _PRIME64_3
+    return h ^ (h >> np.uint64(32))
 
 
-def _xxh64_avalanche(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> _u64(33))
-    h = h * _PRIME64_2
-    h = h ^ (h >> _u64(29))
-    h = h * _PRIME64_3
-    return h ^ (h >> _u64(32))
+@njit(inline="always")
+def _xxh3_avalanche(h: np.uint64) -> np.uint64:
+    h ^= h >> np.uint64(37)
+    h *= _PRIME_MX1
+    return h ^ (h >> np.uint64(32))
 
 
-def _xxh3_avalanche(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> _u64(37))
-    h = h * _PRIME_MX1
-    return h ^ (h >> _u64(32))
+@njit(inline="always")
+def _rrmxmx(h: np.uint64, length: np.uint64) -> np.uint64:
+    h ^= _rotl(h, 49) ^ _rotl(h, 24)
+    h *= _PRIME_MX2
+    h ^= (h >> np.uint64(35)) + length
+    h *= _PRIME_MX2
+    return h ^ (h >> np.uint64(28))
 
 
-def _rrmxmx(h: np.ndarray, length: np.ndarray) -> np.ndarray:
-    h = h ^ (_rotl(h, 49) ^ _rotl(h, 24))
-    h = h * _PRIME_MX2
-    h = h ^ ((h >> _u64(35)) + length)
-    h = h * _PRIME_MX2
-    return h ^ (h >> _u64(28))
-
-
-def _mul128_fold64(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Low 64 bits xor high 64 bits of the 128-bit products, from 32-bit halves."""
-    a_lo, a_hi, b_lo, b_hi = a & _LOW32, a >> _u64(32), b & _LOW32, b >> _u64(32)
+@njit(inline="always")
+def _mul128_fold64(a: np.uint64, b: np.uint64) -> np.uint64:
+    """Low 64 bits xor high 64 bits of the 128-bit product, from 32-bit halves."""
+    a_lo, a_hi, b_lo, b_hi = a & _LOW32, a >> np.uint64(32), b & _LOW32, b >> np.uint64(32)
     lo_lo, hi_lo, lo_hi, hi_hi = a_lo * b_lo, a_hi * b_lo, a_lo * b_hi, a_hi * b_hi
-    cross = (lo_lo >> _u64(32)) + (hi_lo & _LOW32) + lo_hi
-    high = hi_hi + (hi_lo >> _u64(32)) + (cross >> _u64(32))
-    low = (cross << _u64(32)) | (lo_lo & _LOW32)
+    cross = (lo_lo >> np.uint64(32)) + (hi_lo & _LOW32) + lo_hi
+    high = hi_hi + (hi_lo >> np.uint64(32)) + (cross >> np.uint64(32))
+    low = (cross << np.uint64(32)) | (lo_lo & _LOW32)
     return low ^ high
 
 
-def _read(windows: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """The little-endian 8-byte words at positions ``at`` (``windows``: the data's 8-byte windows)."""
-    return np.ascontiguousarray(windows[at]).view("<u8").ravel().astype(np.uint64, copy=False)
+@njit(inline="always")
+def _read(data: np.ndarray, at: int, size: int) -> np.uint64:
+    """The little-endian word of ``size`` bytes at ``at``."""
+    word = np.uint64(0)
+    for k in range(size):
+        word |= np.uint64(data[at + k]) << np.uint64(8 * k)
+    return word
+
+
+@njit(inline="always")
+def _byteswap(x: np.uint64) -> np.uint64:
+    swapped = np.uint64(0)
+    for _ in range(8):
+        swapped = (swapped << np.uint64(8)) | (x & np.uint64(0xFF))
+        x >>= np.uint64(8)
+    return swapped
+
+
+@njit(nogil=True, cache=True)
+def _short_hashes(data, starts, lengths, out):  # type: ignore[no-untyped-def]
+    """XXH3-64 of each input of 1 to ``SHORT`` bytes into ``out`` (others left as they are)."""
+    for k in range(len(starts)):
+        s, n = starts[k], lengths[k]
+        if n < 1 or n > SHORT:
+            continue
+        if n <= 3:
+            c1, c2, c3 = np.uint64(data[s]), np.uint64(data[s + (n >> 1)]), np.uint64(data[s + n - 1])
+            combined = (c1 << np.uint64(16)) | (c2 << np.uint64(24)) | c3 | (np.uint64(n) << np.uint64(8))
+            out[k] = _xxh64_avalanche(combined ^ _BITFLIP_1TO3)
+        elif n <= 8:
+            first, last = _read(data, s, 4), _read(data, s + n - 4, 4)
+            out[k] = _rrmxmx((last + (first << np.uint64(32))) ^ _BITFLIP_4TO8, np.uint64(n))
+        else:
+            low = _read(data, s, 8) ^ _BITFLIP_9TO16_LO
+            high = _read(data, s + n - 8, 8) ^ _BITFLIP_9TO16_HI
+            out[k] = _xxh3_avalanche(np.uint64(n) + _byteswap(low) + high + _mul128_fold64(low, high))
 
 
 def xxh3_64(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """``xxhash.xxh3_64_intdigest(data[s : s + n])`` for each start ``s`` and length ``n`` (uint8 ``data``)."""
     out = np.empty(len(starts), dtype=np.uint64)
-    padded = np.concatenate([data, np.zeros(8, dtype=np.uint8)])  # reads of 8 bytes stay in bounds
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 8)
     starts, lengths = starts.astype(np.int64), lengths.astype(np.int64)
-    with np.errstate(over="ignore"):
-        where = np.flatnonzero((lengths >= 1) & (lengths <= 3))
-        s, n = starts[where], lengths[where]
-        c1, c2, c3 = padded[s].astype(np.uint64), padded[s + (n >> 1)].astype(np.uint64), padded[s + n - 1].astype(np.uint64)
-        combined = (c1 << _u64(16)) | (c2 << _u64(24)) | c3 | (n.astype(np.uint64) << _u64(8))
-        out[where] = _xxh64_avalanche(combined ^ _BITFLIP_1TO3)
-
-        where = np.flatnonzero((lengths >= 4) & (lengths <= 8))
-        s, n = starts[where], lengths[where]
-        first, last = _read(windows, s) & _LOW32, _read(windows, s + n - 4) & _LOW32
-        out[where] = _rrmxmx((last + (first << _u64(32))) ^ _BITFLIP_4TO8, n.astype(np.uint64))
-
-        where = np.flatnonzero((lengths >= 9) & (lengths <= SHORT))
-        s, n = starts[where], lengths[where]
-        lo = _read(windows, s) ^ _BITFLIP_9TO16_LO
-        hi = _read(windows, s + n - 8) ^ _BITFLIP_9TO16_HI
-        out[where] = _xxh3_avalanche(n.astype(np.uint64) + lo.byteswap() + hi + _mul128_fold64(lo, hi))
-
+    _short_hashes(data, starts, lengths, out)
     for k in np.flatnonzero((lengths > SHORT) | (lengths == 0)).tolist():
         out[k] = xxhash.xxh3_64_intdigest(data[starts[k] : starts[k] + lengths[k]].tobytes())
     return out
