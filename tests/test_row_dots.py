@@ -39,3 +39,11 @@ def test_a_row_with_itself_is_its_squared_norm_and_disjoint_rows_are_zero() -> N
     matrix = csr_matrix((np.array([3, 4, 1, 2], dtype=np.float32), np.array([0, 5, 1, 2], dtype=np.int32), np.array([0, 2, 4, 4], dtype=np.int32)), shape=(3, 8))
     assert row_dots(matrix, np.array([[0, 0], [0, 1], [1, 1], [2, 0], [2, 2]])).tolist() == [25.0, 0.0, 5.0, 0.0, 0.0]
     assert row_dots(matrix, np.empty((0, 2), dtype=np.int32)).shape == (0,)
+
+
+def test_a_matrix_out_of_order_is_summed_as_scipy_sums_it_and_left_as_given() -> None:
+    columns = np.array([5, 0, 5, 1, 2], dtype=np.int32)  # row 0 unsorted with column 5 twice
+    matrix = csr_matrix((np.array([1, 3, 2, 1, 2], dtype=np.float32), columns, np.array([0, 3, 5], dtype=np.int32)), shape=(2, 8))
+    pairs = np.array([[0, 0], [0, 1]])
+    assert row_dots(matrix, pairs).tolist() == _scipy_dots(matrix, pairs).tolist() == [18.0, 0.0]
+    assert matrix.indices.tolist() == columns.tolist()

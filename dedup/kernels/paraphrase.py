@@ -149,7 +149,6 @@ def _blocked_dots(vectors: csr_matrix, pairs: np.ndarray, map_blocks: BlockMap) 
     blocks run by ``map_blocks`` (an engine's ``map_threads``: ``row_dots``
     releases the GIL, so blocks run side by side on threads)."""
     out = np.zeros(len(pairs), dtype=np.float32)
-    vectors.sum_duplicates()  # canonical once, here: ``row_dots`` on the threads then finds it so and changes nothing
 
     def block_dots(start: int) -> None:
         block = pairs[start : start + PAIRS_PER_BLOCK]

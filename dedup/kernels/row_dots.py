@@ -27,7 +27,9 @@ def row_dots(matrix: csr_matrix, pairs: np.ndarray) -> np.ndarray:
     out = np.zeros(len(pairs), dtype=np.float32)
     if len(pairs) == 0:
         return out
-    matrix.sum_duplicates()  # canonical: sorted column indices, none twice (a no-op when already so)
+    if not matrix.has_canonical_format:  # sorted column indices, none twice: what the lookups and the sums' order assume
+        matrix = matrix.copy()  # the caller's matrix left as it is (threads may be reading it)
+        matrix.sum_duplicates()
     indptr, indices, data = matrix.indptr, matrix.indices, matrix.data.astype(np.float32, copy=False)
     first, second = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
     lengths = np.diff(indptr)
