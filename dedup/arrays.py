@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
@@ -36,6 +37,50 @@ def distinct_indices(indices: np.ndarray) -> np.ndarray:
     return np.flatnonzero(marked)
 
 
+def first_occurrences(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each value, index of each group's first value): the groups
+    are the distinct values numbered in order of first appearance, so
+    ``values[first][group] == values``. ``np.unique(values, return_index=True,
+    return_inverse=True)`` gives the same in sorted order, by sorting every
+    value; a hash table does it in one pass (many values, few distinct: a
+    chunk's term hashes)."""
+    return _first_occurrences(values.astype(np.uint64, copy=False))
+
+
+@njit(nogil=True, cache=True)
+def _first_occurrences(values):  # type: ignore[no-untyped-def]
+    group = np.empty(len(values), dtype=np.int64)
+    first = np.empty(len(values), dtype=np.int64)
+    bits = 10
+    slots = np.full(1 << bits, -1, dtype=np.int64)  # the group in each slot, -1: empty; open addressing, linear probing
+    count = 0
+    for k in range(len(values)):
+        if 2 * (count + 1) > len(slots):  # kept at most half full: probes stay short
+            bits += 1
+            slots = np.full(1 << bits, -1, dtype=np.int64)
+            for g in range(count):
+                slot = _slot(values[first[g]], bits)
+                while slots[slot] >= 0:
+                    slot = (slot + 1) & (len(slots) - 1)
+                slots[slot] = g
+        value = values[k]
+        slot = _slot(value, bits)
+        while slots[slot] >= 0 and values[first[slots[slot]]] != value:
+            slot = (slot + 1) & (len(slots) - 1)
+        if slots[slot] < 0:
+            slots[slot] = count
+            first[count] = k
+            count += 1
+        group[k] = slots[slot]
+    return group, first[:count].copy()
+
+
+@njit(inline="always")
+def _slot(value: np.uint64, bits: int) -> int:
+    """Fibonacci hashing: the top ``bits`` bits of the value times 2^64 / phi (any values, not only well-mixed hashes)."""
+    return np.int64((value * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
+
+
 def index_in(values: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """The position in ``values`` (distinct non-negative integers) of each of
     ``queries`` (all among them), by a lookup table: a binary search of many
@@ -64,6 +109,13 @@ def in_byte_range(data: np.ndarray, first: str, count: int) -> np.ndarray:
 def ascii_word_bytes(data: np.ndarray) -> np.ndarray:
     """Which ASCII bytes a str regex's ``\\w`` matches: letters, digits, "_"."""
     return in_byte_range(data | np.uint8(0x20), "a", 26) | in_byte_range(data, "0", 10) | (data == ord("_"))  # "| 0x20" folds A-Z onto a-z
+
+
+@njit(inline="always")
+def is_ascii_word_byte(byte: np.uint8) -> bool:
+    """``ascii_word_bytes`` of one byte, for compiled loops."""
+    folded = byte | 32  # A-Z onto a-z; no other byte lands there
+    return (97 <= folded <= 122) or (48 <= byte <= 57) or byte == 95
 
 
 def is_all_rows(rows: np.ndarray, n: int) -> bool:

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.arrays import Ragged, distinct_indices
+from dedup.arrays import Ragged, distinct_indices, first_occurrences
 from dedup.kernels.lsh import Buckets, distinct_pairs, pairs_not_in
 
 
@@ -16,6 +16,16 @@ def test_distinct_indices_are_the_sorted_distinct_values(values: list[int], dtyp
     indices = np.array(values, dtype=dtype)
     found = distinct_indices(indices)
     assert found.dtype == np.int64 and found.tolist() == sorted(set(values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 3000), max_size=3000))
+def test_first_occurrences_number_the_distinct_values_in_order_of_appearance(values: list[int]) -> None:
+    spread = np.array(values, dtype=np.uint64) * np.uint64(0x100000001)  # values that differ only above the low 32 bits too
+    group, first = first_occurrences(spread)
+    seen = list(dict.fromkeys(spread.tolist()))
+    assert first.tolist() == [spread.tolist().index(v) for v in seen]
+    assert group.tolist() == [seen.index(v) for v in spread.tolist()]
 
 
 @settings(max_examples=200, deadline=None)

@@ -19,7 +19,7 @@ from dedup.kernels.facts import NAME_INSIDE_SENTENCE, NUMBER, FactTerms, ascii_n
 from dedup.kernels.lsh import band_keys, candidate_pairs, lsh_params
 from dedup.kernels.minhash import SCHEME, MinHasher, permutations
 from dedup.kernels.normalise import normalise_text
-from dedup.kernels.shingle import chunk_tokens, hash_tokens, shingle_hashes, tokenize
+from dedup.kernels.shingle import chunk_tokens, document_shingles, hash_tokens, shingle_hashes, tokenize
 from dedup.kernels.sketch import sketch_texts
 from dedup.kernels.terms import ENGLISH_STOP_WORDS, content_mask
 from dedup.kernels.xxh3 import xxh3_64
@@ -90,6 +90,30 @@ def test_facts_are_numbers_and_names_inside_sentences() -> None:
 
 def test_stopwords_are_not_content() -> None:
     assert content_mask(hash_tokens(["the", "zebra", "of", "droege", "and"])).tolist() == [False, True, False, True, False]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 2**64 - 1), max_size=30), max_size=6), st.integers(1, 8))
+def test_document_shingles_are_the_plain_numpy_shingles_of_each_document(documents: list[list[int]], k: int) -> None:
+    multipliers = [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+                   0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB]  # fmt: skip
+    mask = 2**64 - 1
+
+    def fmix(x: int) -> int:
+        x ^= x >> 33
+        x = (x * 0xFF51AFD7ED558CCD) & mask
+        x ^= x >> 33
+        x = (x * 0xC4CEB9FE1A85EC53) & mask
+        return x ^ (x >> 33)
+
+    def plain(hashes: list[int]) -> list[int]:
+        width = min(k, len(hashes))
+        sums = [sum(h * m for h, m in zip(hashes[p : p + width], multipliers)) & mask for p in range(len(hashes) - width + 1)] if hashes else []
+        return sorted({fmix(s) >> 32 for s in sums})
+
+    offsets = np.cumsum([0] + [len(d) for d in documents])
+    values, found = document_shingles(np.array([h for d in documents for h in d], dtype=np.uint64), offsets, k)
+    assert [values[found[i] : found[i + 1]].tolist() for i in range(len(documents))] == [plain(d) for d in documents]
 
 
 def test_shingles_are_word_trigrams_order_sensitive() -> None:

@@ -16,8 +16,9 @@ from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
-from dedup.arrays import ascii_word_bytes, in_byte_range, ragged_arange
+from dedup.arrays import in_byte_range, is_ascii_word_byte, ragged_arange
 from dedup.kernels.language import UNDETERMINED, same_language_possible
 from dedup.kernels.scripts import NO_SPACE, has_no_space_script
 from dedup.kernels.terms import ENGLISH_STOP_WORDS, background_frequency
@@ -184,17 +185,30 @@ def ascii_name_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(starts, lengths) of ``NAME_INSIDE_SENTENCE.findall``'s matches in
     ASCII bytes: a match opens at a capital after a space after anything but
     a sentence end, a quote, a bracket or a space, and runs over word bytes,
-    apostrophes and hyphens to the last word byte."""
-    capitals = 2 + np.flatnonzero(in_byte_range(data[2:], "A", 26))
-    starts = capitals[(data[capitals - 1] == ord(" ")) & ~_BEFORE_NO_NAME[data[capitals - 2]]]
-    if len(starts) == 0:
-        return starts, starts
-    word = ascii_word_bytes(data)
-    stops = np.flatnonzero(~(word | (data == ord("'")) | (data == ord("-"))))
-    ends = np.r_[stops, len(data)][np.searchsorted(stops, starts)]
-    while len(trailing := np.flatnonzero(~word[ends - 1])):  # the run's last apostrophes and hyphens are not the name's
-        ends[trailing] -= 1
-    return starts, ends - starts
+    apostrophes and hyphens to the last word byte. One compiled pass."""
+    return _name_spans(data, _BEFORE_NO_NAME)
+
+
+@njit(nogil=True, cache=True)
+def _name_spans(data, before_no_name):  # type: ignore[no-untyped-def]
+    n = len(data)
+    starts = np.empty(n // 3 + 1, dtype=np.int64)  # a name takes a byte and the space and another byte before it
+    lengths = np.empty(n // 3 + 1, dtype=np.int64)
+    count = 0
+    i = 2
+    while i < n:
+        if 65 <= data[i] <= 90 and data[i - 1] == 32 and not before_no_name[data[i - 2]]:
+            end = i + 1
+            while end < n and (is_ascii_word_byte(data[end]) or data[end] == 39 or data[end] == 45):
+                end += 1
+            while not is_ascii_word_byte(data[end - 1]):  # the run's last apostrophes and hyphens are not the name's
+                end -= 1
+            starts[count], lengths[count] = i, end - i
+            count += 1
+            i = end
+        else:
+            i += 1
+    return starts[:count].copy(), lengths[:count].copy()
 
 
 def _span_texts(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> list[str]:

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import xxhash
+from numba import njit
 
-from dedup.arrays import ascii_word_bytes, distinct
+from dedup.arrays import ascii_word_bytes
 from dedup.kernels.scripts import NO_SPACE, NO_SPACE_RUN
 from dedup.kernels.xxh3 import xxh3_64
 
@@ -140,8 +141,9 @@ def hash_tokens(tokens: list[str]) -> np.ndarray:
     return np.fromiter(map(_TOKEN_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
 
 
-def fmix64(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer: spreads every input bit over the output."""
+@njit(cache=True)
+def fmix64(values):  # type: ignore[no-untyped-def]
+    """MurmurHash3's 64-bit finalizer: spreads every input bit over the output (of a uint64 or an array of them)."""
     values = values ^ (values >> np.uint64(33))
     values = values * np.uint64(0xFF51AFD7ED558CCD)
     values = values ^ (values >> np.uint64(33))
@@ -149,20 +151,45 @@ def fmix64(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> np.uint64(33))
 
 
-def shingle_values(token_hashes: np.ndarray, k: int) -> np.ndarray:
-    """The 32-bit hash of the ``k``-gram at each position (``n - k + 1`` of them)."""
-    combined = np.zeros(max(len(token_hashes) - k + 1, 0), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for offset in range(k):
-            combined += token_hashes[offset : len(combined) + offset] * _MULTIPLIERS[offset]
-        return (fmix64(combined) >> np.uint64(32)).astype(np.uint32)
-
-
 def shingle_hashes(token_hashes: np.ndarray, k: int) -> np.ndarray:
     """Sorted, distinct 32-bit hashes of the word ``k``-grams.
 
-    A document shorter than ``k`` words gives one shingle of all its words.
+    A ``k``-gram's hash is the top half of ``fmix64`` of the sum (mod 2^64)
+    of its token hashes, each times the multiplier of its place. A document
+    shorter than ``k`` words gives one shingle of all its words.
     """
-    if len(token_hashes) == 0:
-        return np.empty(0, dtype=np.uint32)
-    return distinct(shingle_values(token_hashes, min(k, len(token_hashes))))
+    return document_shingles(token_hashes, np.array([0, len(token_hashes)]), k)[0]
+
+
+def document_shingles(token_hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``shingle_hashes`` of each document (its tokens: ``offsets[i]`` to
+    ``offsets[i + 1]``), as (values, offsets), in one compiled pass: each
+    document's shingles hashed, sorted and made distinct where they are."""
+    return _document_shingles(token_hashes.astype(np.uint64, copy=False), offsets.astype(np.int64), k, _MULTIPLIERS)
+
+
+@njit(nogil=True, cache=True)
+def _document_shingles(hashes, offsets, k, multipliers):  # type: ignore[no-untyped-def]
+    n = len(offsets) - 1
+    values = np.empty(max(len(hashes), 1), dtype=np.uint32)  # at most one shingle a token
+    out_offsets = np.zeros(n + 1, dtype=np.int64)
+    at = 0
+    for i in range(n):
+        first, length = offsets[i], offsets[i + 1] - offsets[i]
+        width = min(k, length)
+        count = length - width + 1 if length else 0
+        for p in range(count):
+            combined = np.uint64(0)
+            for place in range(width):
+                combined += hashes[first + p + place] * multipliers[place]
+            values[at + p] = np.uint32(fmix64(combined) >> np.uint64(32))
+        if count:
+            values[at : at + count].sort()
+            kept = at + 1
+            for p in range(at + 1, at + count):
+                if values[p] != values[kept - 1]:
+                    values[kept] = values[p]
+                    kept += 1
+            at = kept
+        out_offsets[i + 1] = at
+    return values[:at].copy(), out_offsets

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from dedup.arrays import Ragged, distinct_of_sorted, is_all_rows
+from dedup.arrays import Ragged, first_occurrences, is_all_rows
 from dedup.config import TERM_FEATURES, Config
 from dedup.kernels.facts import Facts, chunk_facts
 from dedup.kernels.language import document_languages, name_of
 from dedup.kernels.minhash import MinHasher
-from dedup.kernels.shingle import chunk_tokens, hash_tokens, shingle_hashes, shingle_values
+from dedup.kernels.shingle import chunk_tokens, document_shingles, hash_tokens
 from dedup.kernels.terms import Terms, background_shares, content_mask, language_content_mask
 
 
@@ -135,7 +135,7 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     doc_of_token = np.repeat(np.arange(len(texts)), lengths)
     text_hash = [xxhash.xxh3_64_intdigest(hashes[a:b].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     lede_hash = [xxhash.xxh3_64_intdigest(hashes[a : min(a + near.lede_words, b)].tobytes()) for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
-    shingles = _chunk_shingles(hashes, offsets, doc_of_token, near.shingle_words)
+    shingles = Ragged(*document_shingles(hashes, offsets, near.shingle_words))
     english = content_mask(hashes)
     stop_share = np.bincount(doc_of_token, weights=~english, minlength=len(texts)) / np.maximum(lengths, 1)
     language = document_languages(texts, stop_share, config.language)
@@ -174,21 +174,6 @@ def _split_keys(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return keys & np.uint64(0xFFFFFFFF), np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=n))])
 
 
-def _chunk_shingles(hashes: np.ndarray, offsets: np.ndarray, doc_of_token: np.ndarray, k: int) -> Ragged:
-    """``shingle_hashes`` of every document, from the chunk's token hashes."""
-    n = len(offsets) - 1
-    lengths = np.diff(offsets)
-    rows: dict[int, np.ndarray] = {i: shingle_hashes(hashes[offsets[i] : offsets[i + 1]], k) for i in np.flatnonzero(lengths < k).tolist()}
-    values = shingle_values(hashes, k)
-    doc = doc_of_token[: len(values)]
-    whole = doc == doc_of_token[k - 1 : k - 1 + len(values)]  # the shingle's words are all of one document
-    # the keys come grouped by document: numpy's stable sort, which merges what is in order already, takes half the time of its default
-    unique, long_offsets = _split_keys(distinct_of_sorted(np.sort(_keys(doc[whole], values[whole]), kind="stable")), n)
-    if not rows:
-        return Ragged(unique.astype(np.uint32), long_offsets)
-    return Ragged.of([rows[i] if i in rows else unique[long_offsets[i] : long_offsets[i + 1]] for i in range(n)], np.uint32)
-
-
 def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], str], languages: list[str | None], doc_language: np.ndarray) -> Terms:
     """The term vectors of every document's terms (``term(k)`` has hash
     ``hashes[k]`` and belongs to document ``doc_of[k]``, whose language is
@@ -203,7 +188,7 @@ def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], s
         rows = np.flatnonzero(key_language == k) if key_language is not None else slice(None)  # a chunk of one language: all
         term_keys = first[rows]
         term_hashes = hashes[term_keys]
-        _, where, inverse = np.unique(term_hashes, return_index=True, return_inverse=True)
+        inverse, where = first_occurrences(term_hashes)
         first_of_term = term_keys[where]
         background[rows] = background_shares(term_hashes[where], lambda t: term(int(first_of_term[t])), language)[inverse]
     columns = columns.astype(np.uint32)
