@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from dedup.arrays import Ragged, first_occurrences, is_all_rows
+from dedup.arrays import Ragged, first_occurrences, is_all_rows, ragged_arange
 from dedup.config import TERM_FEATURES, Config
-from dedup.kernels.facts import Facts, chunk_facts
+from dedup.kernels.facts import Facts, FactTerms, chunk_facts
 from dedup.kernels.language import document_languages, name_of
 from dedup.kernels.minhash import MinHasher
 from dedup.kernels.shingle import chunk_tokens, document_shingles, hash_tokens
@@ -143,22 +143,27 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     languages = [name_of(int(code)) for code in codes]
     content = np.flatnonzero(language_content_mask(english, hashes, languages, doc_language[doc_of_token], config.language.stop_words))
     word_terms = _chunk_terms(doc_of_token[content], hashes[content], lambda k: tokens.text(int(content[k])), languages, doc_language)
-    fact_lists = [f.names + f.numbers for f in facts]
-    fact_terms = list(chain.from_iterable(fact_lists))
-    fact_doc = np.repeat(np.arange(len(texts)), [len(f) for f in fact_lists])
-    fact_term_vectors = _chunk_terms(fact_doc, hash_tokens(fact_terms), fact_terms.__getitem__, languages, doc_language)
-    salient = [(hash_tokens(f.salient) >> np.uint64(32)).astype(np.uint32) for f in facts]
+    # each document's names, then its numbers, hashed once for the chunk
+    fact_terms = list(chain.from_iterable(f.names + f.numbers for f in facts))
+    name_counts, fact_counts = (np.fromiter(map(count, facts), dtype=np.int64, count=len(facts)) for count in (_name_count, _fact_count))
+    fact_doc = np.repeat(np.arange(len(texts)), fact_counts)
+    fact_hashes = hash_tokens(fact_terms)
+    fact_term_vectors = _chunk_terms(fact_doc, fact_hashes, fact_terms.__getitem__, languages, doc_language)
+    is_number = ragged_arange(fact_counts) >= np.repeat(name_counts, fact_counts)
+    salient_terms = list(chain.from_iterable(f.salient for f in facts))
+    salient_offsets = np.concatenate([[0], np.cumsum(np.fromiter(map(_salient_count, facts), dtype=np.int64, count=len(facts)))])
+    salient = (hash_tokens(salient_terms) >> np.uint64(32)).astype(np.uint32)
     return PackedSketches(
         words=lengths,
         text_hash=np.array(text_hash, dtype=np.uint64),
         lede_hash=np.array(lede_hash, dtype=np.uint64),
         shingles=shingles,
-        numbers=_grouped_unique_hashes([f.numbers for f in facts]),
-        names=_grouped_unique_hashes([f.names for f in facts]),
+        numbers=_grouped_distinct(fact_doc[is_number], fact_hashes[is_number], len(texts)),
+        names=_grouped_distinct(fact_doc[~is_number], fact_hashes[~is_number], len(texts)),
         word_terms=word_terms,
         fact_terms=fact_term_vectors,
         signatures=MinHasher(near.num_perm, near.seed).signatures_of(shingles.values, shingles.offsets),
-        fact_signatures=MinHasher(para.num_perm, near.seed).signatures(salient),
+        fact_signatures=MinHasher(para.num_perm, near.seed).signatures_of(salient, salient_offsets),
         language=language,
     )
 
@@ -195,12 +200,21 @@ def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], s
     return Terms(Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background)
 
 
-def _grouped_unique_hashes(groups: list[list[str]]) -> Ragged:
-    """``distinct(hash_tokens(group))`` of each group."""
-    lengths = [len(g) for g in groups]
-    hashes = hash_tokens(list(chain.from_iterable(groups)))
-    doc = np.repeat(np.arange(len(groups)), lengths)
+def _name_count(facts: FactTerms) -> int:
+    return len(facts.names)
+
+
+def _fact_count(facts: FactTerms) -> int:
+    return len(facts.names) + len(facts.numbers)
+
+
+def _salient_count(facts: FactTerms) -> int:
+    return len(facts.salient)
+
+
+def _grouped_distinct(doc: np.ndarray, hashes: np.ndarray, n: int) -> Ragged:
+    """The sorted distinct ``hashes`` of each of ``n`` documents (``doc``: each hash's, in order)."""
     order = np.lexsort((hashes, doc))
     hashes, doc = hashes[order], doc[order]
     keep = np.r_[True, (hashes[1:] != hashes[:-1]) | (doc[1:] != doc[:-1])] if len(hashes) else np.empty(0, bool)
-    return Ragged(hashes[keep], np.concatenate([[0], np.cumsum(np.bincount(doc[keep], minlength=len(groups)))]))
+    return Ragged(hashes[keep], np.concatenate([[0], np.cumsum(np.bincount(doc[keep], minlength=n))]))
