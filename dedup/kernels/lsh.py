@@ -14,7 +14,8 @@ each with scipy's ``quad``; importing it costs a run 0.2 s).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +68,17 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return keys
 
 
+BlockMap = Callable[[Callable[[int], Any], Sequence[int]], list[Any]]
+"""Runs a function over blocks of work (bands, blocks of pairs), giving
+their results in order: an engine's ``map_threads`` (numpy's sorts and
+gathers, and the compiled kernels, release the GIL); the kernel holds no pool."""
+
+
+def one_by_one(fn: Callable[[int], Any], blocks: Sequence[int]) -> list[Any]:
+    """A ``BlockMap`` in this thread."""
+    return [fn(block) for block in blocks]
+
+
 def candidate_pairs(keys: np.ndarray, max_bucket: int, only: np.ndarray | None = None) -> np.ndarray:
     """``Buckets(keys, max_bucket).pairs(only)``."""
     return Buckets(keys, max_bucket).pairs(only)
@@ -77,15 +89,9 @@ class Buckets:
 
     Sorted once; ``pairs`` can then be asked for different rows."""
 
-    def __init__(self, keys: np.ndarray, max_bucket: int, min_shared_bands: int = 1) -> None:
-        self.n, self.max_bucket, self.min_shared_bands = keys.shape[0], max_bucket, min_shared_bands
-        self._bands: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        for band in range(keys.shape[1]):
-            order = np.argsort(keys[:, band], kind="stable")
-            sorted_keys = keys[order, band]
-            starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-            sizes = np.diff(np.r_[starts, self.n])
-            self._bands.append((order, starts[sizes > 1], sizes[sizes > 1]))
+    def __init__(self, keys: np.ndarray, max_bucket: int, min_shared_bands: int = 1, map_blocks: BlockMap = one_by_one) -> None:
+        self.n, self.max_bucket, self.min_shared_bands, self._map_blocks = keys.shape[0], max_bucket, min_shared_bands, map_blocks
+        self._bands: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = map_blocks(lambda band: _band_buckets(keys[:, band]), range(keys.shape[1]))
 
     def pairs(self, only: np.ndarray | None = None) -> np.ndarray:
         """Distinct pairs ``(i, j)``, ``i < j``, of rows sharing a bucket.
@@ -102,23 +108,38 @@ class Buckets:
         a band, two documents sharing one common term of thirty-two rarely
         share five bands, two sharing a third of their facts mostly do.
         """
-        codes: list[np.ndarray] = []  # a pair (i, j), i < j, as i * n + j: half the memory of the pair, and one sort removes repeats
-        for order, starts, sizes in self._bands:
-            if only is not None and len(starts):  # skip buckets without a marked row before enumerating their pairs
-                running = np.r_[0, np.cumsum(only[order])]
-                marked = running[starts + sizes] > running[starts]
-                starts, sizes = starts[marked], sizes[marked]
-            first, second = _bucket_pairs(order, starts, sizes, self.max_bucket)
-            low, high = np.minimum(first, second), np.maximum(first, second)
-            if only is not None:
-                keep = only[low] | only[high]
-                low, high = low[keep], high[keep]
-            codes.append(low * self.n + high)
+        # a pair (i, j), i < j, as i * n + j: half the memory of the pair, and one sort removes repeats
+        codes: list[np.ndarray] = self._map_blocks(lambda band: self._band_codes(band, only), range(len(self._bands)))
         every = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
         del codes  # the pairs of every band, repeats included, are the stage's largest arrays: one copy at a time
         found = _sorted_distinct(every) if self.min_shared_bands == 1 else _sorted_repeated(every, self.min_shared_bands)
         del every
         return _pairs_of(found, self.n)
+
+
+    def _band_codes(self, band: int, only: np.ndarray | None) -> np.ndarray:
+        """The pair codes of one band's buckets (``pairs``)."""
+        order, starts, sizes = self._bands[band]
+        if only is not None and len(starts):  # skip buckets without a marked row before enumerating their pairs
+            running = np.r_[0, np.cumsum(only[order])]
+            marked = running[starts + sizes] > running[starts]
+            starts, sizes = starts[marked], sizes[marked]
+        first, second = _bucket_pairs(order, starts, sizes, self.max_bucket)
+        low, high = np.minimum(first, second), np.maximum(first, second)
+        if only is not None:
+            keep = only[low] | only[high]
+            low, high = low[keep], high[keep]
+        return low * self.n + high
+
+
+def _band_buckets(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One band's buckets of more than one row: the rows in order of their keys
+    (each bucket's in row order), where each bucket starts, and its size."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    return order, starts[sizes > 1], sizes[sizes > 1]
 
 
 def distinct_pairs(pairs: np.ndarray, n: int) -> np.ndarray:

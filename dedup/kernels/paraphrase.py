@@ -32,7 +32,7 @@ What the model gives on real text: benchmarks/README.md (``train_pair_model.py``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +41,7 @@ from scipy.sparse import csr_matrix
 
 from dedup.arrays import Ragged, distinct_indices, index_in, shared_counts
 from dedup.config import TERM_FEATURES, Config
-from dedup.kernels.lsh import Buckets, band_keys, distinct_pairs, lsh_params, pairs_not_in
+from dedup.kernels.lsh import BlockMap, Buckets, band_keys, distinct_pairs, lsh_params, one_by_one, pairs_not_in
 from dedup.kernels.pair_model import FEATURES as PAIR_FEATURES
 from dedup.kernels.pair_model import PairModel
 from dedup.kernels.row_dots import row_dots
@@ -106,15 +106,6 @@ class ParaphraseWeights:
         return _matrix(terms, self._fact_idf)
 
 
-BlockMap = Callable[[Callable[[int], None], Sequence[int]], object]
-"""Runs a function over block starts (an engine's ``map_threads``); the kernel holds no pool."""
-
-
-def _one_by_one(fn: Callable[[int], None], starts: Sequence[int]) -> object:
-    """A ``BlockMap`` in this thread."""
-    return [fn(start) for start in starts]
-
-
 class ParaphraseVectors:
     """Weighted word and fact vectors of some documents; scores pairs of them (rows ``(i, j)``).
 
@@ -122,7 +113,7 @@ class ParaphraseVectors:
     facts alone: ``words(rows)`` makes those of the given documents only when
     a score needs them."""
 
-    def __init__(self, words: Callable[[np.ndarray], csr_matrix], facts: csr_matrix, map_blocks: BlockMap = _one_by_one) -> None:
+    def __init__(self, words: Callable[[np.ndarray], csr_matrix], facts: csr_matrix, map_blocks: BlockMap = one_by_one) -> None:
         self.words, self.facts, self.map_blocks = words, facts, map_blocks
 
     def fact_cosines(self, pairs: np.ndarray) -> np.ndarray:
@@ -162,12 +153,12 @@ def _geometric_mean(word_cosines: np.ndarray, fact_cosines: np.ndarray) -> np.nd
     return np.sqrt(np.clip(word_cosines, 0, 1) * np.clip(fact_cosines, 0, 1))
 
 
-def fact_buckets(fact_signatures: np.ndarray, threshold: float, config: Config, min_shared_bands: int = 1) -> Buckets:
+def fact_buckets(fact_signatures: np.ndarray, threshold: float, config: Config, min_shared_bands: int = 1, map_blocks: BlockMap = one_by_one) -> Buckets:
     """LSH buckets over the fact fingerprints, targeting Jaccard ``threshold``:
-    documents sharing ``min_shared_bands`` of them are candidates."""
+    documents sharing ``min_shared_bands`` of them are candidates (the bands on ``map_blocks``)."""
     para = config.paraphrase
     bands, rows = lsh_params(threshold, para.num_perm)
-    return Buckets(band_keys(fact_signatures, bands, rows), para.max_bucket, min_shared_bands)
+    return Buckets(band_keys(fact_signatures, bands, rows), para.max_bucket, min_shared_bands, map_blocks)
 
 
 @dataclass
@@ -188,8 +179,8 @@ def pairs_to_verify(fact_signatures: np.ndarray, fresh: np.ndarray, fact_vectors
     could reach its floor (a score is at most the root of its fact cosine), as
     the contrast test ranks all of a document's story candidates. ``map_blocks``
     runs the blocks of an incremental run's fact cosines (``_blocked_dots``)."""
-    story_buckets = fact_buckets(fact_signatures, config.paraphrase.lsh_threshold, config)
-    event_buckets = fact_buckets(fact_signatures, config.event.lsh_threshold, config, config.event.min_shared_bands)
+    story_buckets = fact_buckets(fact_signatures, config.paraphrase.lsh_threshold, config, map_blocks=map_blocks)
+    event_buckets = fact_buckets(fact_signatures, config.event.lsh_threshold, config, config.event.min_shared_bands, map_blocks)
     n = len(fresh)
     if fresh.all():
         story, event = story_buckets.pairs(), event_buckets.pairs()
