@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from dedup.arrays import Ragged, distinct_indices, first_occurrences
 from dedup.kernels.lsh import Buckets, distinct_pairs, pairs_not_in
+from dedup.kernels.verify import set_similarities
 
 
 @settings(max_examples=200, deadline=None)
@@ -53,3 +54,16 @@ def test_pairs_sharing_a_number_of_bands_are_those_a_count_of_every_band_gives(r
     found = Buckets(keys, max_bucket=len(rows), min_shared_bands=times).pairs()
     shared = {(i, j): int((keys[i] == keys[j]).sum()) for i in range(len(rows)) for j in range(i + 1, len(rows))}
     assert [tuple(p) for p in found.tolist()] == sorted(pair for pair, count in shared.items() if count >= times)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 40), max_size=12), min_size=1, max_size=6), st.lists(st.sets(st.integers(0, 40), max_size=12), min_size=1, max_size=6), st.data())
+def test_set_similarities_are_those_of_python_sets(first: list[set[int]], second: list[set[int]], data: st.DataObject) -> None:
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, len(first) - 1), st.integers(0, len(second) - 1)), max_size=10))
+    as_ragged = [Ragged.of([np.array(sorted(row), dtype=np.uint32) for row in rows], np.uint32) for rows in (first, second)]
+    jaccard, containment, smaller = set_similarities(*as_ragged, np.array(pairs, dtype=np.int64).reshape(-1, 2))
+    for k, (i, j) in enumerate(pairs):
+        a, b = first[i], second[j]
+        assert smaller[k] == min(len(a), len(b))
+        assert jaccard[k] == (len(a & b) / len(a | b) if a and b else 0.0)
+        assert containment[k] == (len(a & b) / min(len(a), len(b)) if a and b else 0.0)

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 from scipy.sparse import csr_matrix
 
-from dedup.arrays import distinct, distinct_indices, index_in
+from dedup.arrays import distinct_indices, index_in
 from dedup.config import Config
 from dedup.engine.base import Engine
 from dedup.kernels.cluster import exact_copies, name_stories, near_copy_groups, story_clusters
@@ -26,7 +26,7 @@ from dedup.kernels.paraphrase import (
     pairs_to_verify,
     score_candidates,
 )
-from dedup.kernels.verify import Edge, verify_near_copies
+from dedup.kernels.verify import Edge, near_copies, verify_near_copies
 from dedup.progress import Progress, Timings
 from dedup.schema import EDGES_SCHEMA
 from dedup.store.window import Window, scan_blocks
@@ -107,8 +107,7 @@ def match(
         counted = {"near_copy": len(pairs), "paraphrase": 0, "paraphrase_scored": 0}
         found_near = []
         for block in scan_blocks(pairs):
-            found_near += verify_near_copies(block, window.sketches(distinct(block.ravel())), published, config)
-            window.release_pages()
+            found_near += verify_near_copies(block, shingle_similarity(window, block, config), window.facts, published, config)
         kept_near = _kept_edges(stored, "near-copy", representative)
         group = near_copy_groups(kept_near + found_near, first)
         advance(1)
@@ -158,6 +157,15 @@ def match(
             schema=EDGES_SCHEMA,
         )
     return Matched(group, story, event, representative, edges, weights, scored, counted)
+
+
+def shingle_similarity(window: Window, pairs: np.ndarray, config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``verify.near_copies`` of pairs of the window's documents, read where their shingles lie."""
+    similar, jaccard, containment = np.zeros(len(pairs), dtype=bool), np.zeros(len(pairs)), np.zeros(len(pairs))
+    for first, second, rows, mine in window.segment_pairs(pairs):
+        similar[mine], jaccard[mine], containment[mine] = near_copies(first.sketches.shingles, second.sketches.shingles, rows, config)
+    window.release_pages()
+    return similar, jaccard, containment
 
 
 def _pair_context(window: Window, documents: np.ndarray) -> PairContext:

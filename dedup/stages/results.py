@@ -20,14 +20,13 @@ from dedup.kernels.canonical import (
 from dedup.kernels.diff import diff_pairs
 from dedup.kernels.language import name_of
 from dedup.kernels.paraphrase import ParaphraseVectors
-from dedup.kernels.verify import is_near_copy
 from dedup.progress import Progress, Timings
 from dedup.records import Rejection
 from dedup.reports import builders as report
 from dedup.reports.variants import diffs_frame
 from dedup.reports.views import ranked
 from dedup.schema import DIFF_KEY_SCHEMA
-from dedup.stages.match import Matched, word_vectors
+from dedup.stages.match import Matched, shingle_similarity, word_vectors
 from dedup.store.window import Window, scan_blocks
 
 
@@ -63,16 +62,12 @@ def build_reports(
         paraphrase = np.where(is_canonical, 1.0, window.previous("paraphrase_score", np.nan))
         todo = np.flatnonzero(~is_canonical & ~kept)
         involved = distinct_indices(np.concatenate([todo, canon[todo]]))
+        text_hash = window.array("text_hash")
         for block in scan_blocks(todo):
-            sketches = window.sketches(distinct(np.concatenate([block, canon[block]])))
-            for i in block.tolist():
-                c = int(canon[i])
-                if sketches[i].text_hash == sketches[c].text_hash:  # the same words: the same shingles
-                    match_kind[i], jaccard[i], containment[i] = "exact", 1.0, 1.0
-                    continue
-                similar, jaccard[i], containment[i] = is_near_copy(sketches[c], sketches[i], config)
-                match_kind[i] = "near-copy" if similar or in_canonical_group[i] else "paraphrase"
-            window.release_pages()
+            similar, jaccard[block], containment[block] = shingle_similarity(window, np.stack([canon[block], block], axis=1), config)
+            same_words = text_hash[block] == text_hash[canon[block]]  # the same shingles too
+            match_kind[block] = np.where(same_words, "exact", np.where(similar | in_canonical_group[block], "near-copy", "paraphrase"))
+            jaccard[block[same_words]], containment[block[same_words]] = 1.0, 1.0
         if matched.weights is not None and len(todo):
             weights = matched.weights
             facts = weights.fact_vectors(window.terms("fact_terms", involved))

@@ -23,7 +23,6 @@ from dedup.arrays import Ragged
 from dedup.config import CanonicalConfig, ConfigError
 from dedup.kernels.canonical import preference_order
 from dedup.kernels.facts import Facts
-from dedup.kernels.sketch import Sketch
 from dedup.kernels.terms import TermCounts, Terms
 from dedup.records import Article
 from dedup.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA, RESULT_SCHEMA, WINDOW_SCHEMA
@@ -144,9 +143,14 @@ class Window:
                 segment.release_pages()
         return counts
 
-    def sketches(self, rows: np.ndarray) -> dict[int, Sketch]:
-        """The sketch of each of ``rows``, by row (views: nothing is copied)."""
-        return {i: self.segments[k].sketches.sketch(r) for i, k, r in zip(rows.tolist(), self.segment_of[rows].tolist(), self.segment_row[rows].tolist())}
+    def segment_pairs(self, pairs: np.ndarray) -> Iterator[tuple[Segment, Segment, np.ndarray, np.ndarray]]:
+        """``pairs`` of documents a pair of segments at a time: the two
+        segments, the pairs' rows in them, and which of ``pairs`` they are
+        (so that a kernel reads the documents where they lie, copying none)."""
+        first, second = self.segment_of[pairs[:, 0]], self.segment_of[pairs[:, 1]]
+        for a, b in sorted(set(zip(first.tolist(), second.tolist()))):
+            mine = np.flatnonzero((first == a) & (second == b))
+            yield self.segments[a], self.segments[b], np.stack([self.segment_row[pairs[mine, 0]], self.segment_row[pairs[mine, 1]]], axis=1), mine
 
     def facts(self, i: int) -> Facts:
         return self.segments[self.segment_of[i]].sketches.facts(int(self.segment_row[i]))
