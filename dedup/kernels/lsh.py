@@ -108,11 +108,13 @@ class Buckets:
         a band, two documents sharing one common term of thirty-two rarely
         share five bands, two sharing a third of their facts mostly do.
         """
-        # a pair (i, j), i < j, as i * n + j: half the memory of the pair, and one sort removes repeats
+        # a pair (i, j), i < j, as i * n + j: half the memory of the pair, and sorting finds the repeats;
+        # each band's codes are sorted on the threads, then a stable sort (a merge of sorted runs) joins them
         codes: list[np.ndarray] = self._map_blocks(lambda band: self._band_codes(band, only), range(len(self._bands)))
         every = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
         del codes  # the pairs of every band, repeats included, are the stage's largest arrays: one copy at a time
-        found = _sorted_distinct(every) if self.min_shared_bands == 1 else _sorted_repeated(every, self.min_shared_bands)
+        every.sort(kind="stable")
+        found = distinct_of_sorted(every) if self.min_shared_bands == 1 else _repeated(every, self.min_shared_bands)
         del every
         return _pairs_of(found, self.n)
 
@@ -129,7 +131,9 @@ class Buckets:
         if only is not None:
             keep = only[low] | only[high]
             low, high = low[keep], high[keep]
-        return low * self.n + high
+        codes = low * self.n + high
+        codes.sort()
+        return codes
 
 
 def _band_buckets(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -165,10 +169,9 @@ def _sorted_distinct(codes: np.ndarray) -> np.ndarray:
     return distinct_of_sorted(codes)
 
 
-def _sorted_repeated(codes: np.ndarray, times: int) -> np.ndarray:
-    """The distinct values found at least ``times`` times in ``codes``, sorting
-    ``codes`` in place (``np.unique`` with counts would copy the stage's largest array first)."""
-    codes.sort()
+def _repeated(codes: np.ndarray, times: int) -> np.ndarray:
+    """The distinct values found at least ``times`` times in sorted ``codes``
+    (``np.unique`` with counts would copy the stage's largest array first)."""
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.empty(0, dtype=np.int64)
     counts = np.diff(np.r_[starts, len(codes)])
     return codes[starts[counts >= times]]
