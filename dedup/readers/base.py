@@ -44,7 +44,7 @@ FUTURE_SLACK = timedelta(days=1)
 (a day covers time zones and clocks a little fast)."""
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -94,7 +94,7 @@ def _epoch(value: int | float, latest: datetime) -> datetime | None:
     earliest, last = EARLIEST_DATE.timestamp(), latest.timestamp()
     for per_second in (1, 1000):
         if earliest * per_second <= value <= last * per_second:
-            return _EPOCH + timedelta(seconds=value / per_second)
+            return UNIX_EPOCH + timedelta(seconds=value / per_second)
     return None
 
 
