@@ -217,8 +217,8 @@ def test_each_file_is_read_once_so_a_run_cannot_mix_two_versions_of_it(tmp_path:
     write_jsonl(tmp_path / "feed" / "b.jsonl", [{"id": "b1", "text": texts[2]}])
     readings: list[str] = []
 
-    def growing(path: Path, feed_dir: Path, config: IngestConfig, now: datetime, **options: bool):  # a.jsonl gains a record once it has been read
-        yield from read_file(path, feed_dir, config, now, **options)
+    def growing(path: Path, feed_dir: Path, config: IngestConfig, now: datetime):  # a.jsonl gains a record once it has been read
+        yield from read_file(path, feed_dir, config, now)
         readings.append(path.name)
         if path.name == "a.jsonl":
             write_jsonl(path, [{"id": "a1", "text": texts[0]}, {"id": "a2", "text": texts[1]}, {"id": "a3", "text": texts[2]}])

@@ -37,7 +37,7 @@ from dedup.readers.base import Item, Reader
 from dedup.readers.feed import FeedReader
 from dedup.readers.html import HtmlReader
 from dedup.readers.jsonfile import JsonReader
-from dedup.readers.jsonl import JsonLinesReader, UnparsedLine
+from dedup.readers.jsonl import JsonLinesReader
 from dedup.readers.text import TextReader
 from dedup.records import Rejection
 
@@ -98,12 +98,10 @@ def display_path(path: Path, feed_dir: Path) -> str:
     return rel if rel.isascii() else rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def read_file(path: Path, feed_dir: Path, config: IngestConfig, now: datetime, parse_lines: bool = True) -> Iterator[Item | UnparsedLine]:
+def read_file(path: Path, feed_dir: Path, config: IngestConfig, now: datetime) -> Iterator[Item]:
     """Articles and Rejections of one file. Never raises for bad content.
 
     ``now`` is the run's clock: dates after it (and ``FUTURE_SLACK``) are not read.
-    ``parse_lines=False``: a JSONL file's lines come as ``UnparsedLine``, to be
-    parsed where the rest of the per-document work runs (the ingest workers).
     """
     rel = display_path(path, feed_dir)
     if path.is_dir():  # list_feed_files lists directory symlinks only
@@ -125,10 +123,7 @@ def read_file(path: Path, feed_dir: Path, config: IngestConfig, now: datetime, p
         if st.st_size == 0:
             yield Rejection(rel, None, "empty file")
             return
-        reader = reader_cls(path, rel, config, now)
-        if isinstance(reader, JsonLinesReader):
-            reader.parse_lines = parse_lines
-        yield from reader.read()
+        yield from reader_cls(path, rel, config, now).read()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         yield Rejection(rel, None, f"cannot read: {getattr(exc, 'strerror', None) or exc}")
     except ValueError as exc:

@@ -9,12 +9,8 @@ import re
 import sys
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from dedup.config import IngestConfig
 from dedup.readers.base import Item, Reader, json_type, unreadable_json
 
 _BLANKS = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.strip() strips; match() runs 3x faster than searching for the rest
@@ -23,25 +19,8 @@ _BLANKS = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.strip() strips; match
 _BLOCK = 1 << 20  # JSONL is read this many bytes at a time
 
 
-@dataclass(frozen=True, slots=True)
-class UnparsedLine:
-    """A JSONL line read but not yet parsed (``read_file(..., parse_lines=False)``):
-    ``parse`` makes it an Article or a Rejection, wherever it runs (an ingest worker)."""
-
-    path: Path
-    rel: str
-    number: int
-    line: bytes
-
-    def parse(self, config: IngestConfig, now: datetime) -> Item:
-        return JsonLinesReader(self.path, self.rel, config, now).line(self.line, self.number)
-
-
 class JsonLinesReader(Reader):
-    parse_lines = True
-    """False: each line is given as an ``UnparsedLine``, for its reader to parse elsewhere."""
-
-    def read(self) -> Iterator[Item | UnparsedLine]:
+    def read(self) -> Iterator[Item]:
         limit, max_lines = self.config.max_line_bytes, self.config.max_lines
         max_bytes = self.config.max_decompressed_bytes if self.compressed else None
         records = 0
@@ -53,10 +32,7 @@ class JsonLinesReader(Reader):
                         yield self.reject(f"stopped after line {max_lines}: file longer than ingest.max_lines ({max_lines} lines); the rest is not read", number)
                         return
                     records += 1
-                    if line is None:
-                        yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number)
-                    else:
-                        yield self.line(line, number) if self.parse_lines else UnparsedLine(self.path, self.rel, number, line)
+                    yield self.reject(f"line longer than ingest.max_line_bytes ({limit} bytes)", number) if line is None else self.line(line, number)
             except (EOFError, gzip.BadGzipFile, zlib.error) as exc:  # a truncated or damaged gzip: the lines before it are read
                 if not self.compressed:
                     raise

@@ -19,18 +19,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dedup.config import Config
+from dedup.config import Config, NormaliseConfig
 from dedup.engine.base import Engine
 from dedup.kernels.normalise import Boilerplate, normalise_text
 from dedup.kernels.sketch import sketch_texts
 from dedup.progress import Progress, Timings
 from dedup.readers.files import read_file, unique_ids
-from dedup.readers.jsonl import UnparsedLine
 from dedup.records import Article, Rejection
 from dedup.schema import ARTICLE_FIELDS
 from dedup.store.atomic import scratch_directory
 from dedup.store.segments import Segment, SegmentWriter, open_segment
-from dedup.store.window import article_columns, article_fields, new_documents
+from dedup.store.window import article_fields, new_documents
 
 
 @dataclass
@@ -44,12 +43,15 @@ class Prepared:
     """Each article's row in ``segment``."""
 
 
-def _read(files: list[Path], feed_dir: Path, config: Config, now: datetime) -> Iterator[Article | Rejection | UnparsedLine]:
-    """What ``files`` hold, in feed order: articles, rejections, and JSONL
-    lines left for the workers to parse (``UnparsedLine``). ``now``: the run's
-    clock (later dates are not a news item's)."""
+def _read(files: list[Path], feed_dir: Path, config: Config, rejections: list[Rejection], now: datetime) -> Iterator[Article]:
+    """The articles of ``files`` in feed order; rejections go to ``rejections``.
+    ``now``: the run's clock (later dates are not a news item's)."""
     for path in files:
-        yield from read_file(path, feed_dir, config.ingest, now, parse_lines=False)
+        for item in read_file(path, feed_dir, config.ingest, now):
+            if isinstance(item, Article):
+                yield item
+            else:
+                rejections.append(item)
 
 
 def _full_text(title: str, text: str) -> str:
@@ -59,26 +61,14 @@ def _full_text(title: str, text: str) -> str:
     return text if not title or text.startswith(title) or title in text else f"{title}\n{text}"
 
 
-def _parse_normalise_and_spill(
-    items: list[Article | Rejection | UnparsedLine], config: Config, now: datetime, spill_dir: Path
-) -> tuple[Path | None, list[set[int]], dict[str, list[Any]], list[Rejection]]:
-    """Worker: each JSONL line parsed into its article or rejection, each
-    article's title and text normalised; the texts go to a new file in
-    ``spill_dir`` (none when no article is left), and back come their
-    short-line keys, the articles' fields (``article_columns``) and the
-    rejections, in feed order."""
-    articles: list[Article] = []
-    rejections: list[Rejection] = []
-    for item in items:
-        parsed = item.parse(config.ingest, now) if isinstance(item, UnparsedLine) else item
-        (articles if isinstance(parsed, Article) else rejections).append(parsed)  # type: ignore[arg-type]
-    if not articles:
-        return None, [], article_columns([]), rejections
-    boilerplate = Boilerplate(config.normalise)
-    texts = [normalise_text(_full_text(article.title, article.text)) for article in articles]
+def _normalise_and_spill(items: list[tuple[str, str]], config: NormaliseConfig, spill_dir: Path) -> tuple[Path, list[set[int]]]:
+    """Worker: each ``(title, text)`` normalised; the texts go to a new file
+    in ``spill_dir``, their short-line keys come back."""
+    boilerplate = Boilerplate(config)
+    texts = [normalise_text(_full_text(*item)) for item in items]
     with tempfile.NamedTemporaryFile(dir=spill_dir, suffix=".pickle", delete=False) as spill:
         pickle.dump(texts, spill, protocol=pickle.HIGHEST_PROTOCOL)
-    return Path(spill.name), [boilerplate.short_line_keys(text) for text in texts], article_columns(articles), rejections
+    return Path(spill.name), [boilerplate.short_line_keys(text) for text in texts]
 
 
 @dataclass(frozen=True)
@@ -133,8 +123,7 @@ def prepare(
     are, and the rejections.
 
     The files are read once, streaming, so that their texts are never all in
-    memory: this process splits JSONL files into lines (other formats it
-    reads whole), and workers parse each chunk of lines, normalise the texts, count their short lines
+    memory: workers normalise each chunk of texts, count its short lines
     (``line_counts``, over the whole window, is updated before recurring
     lines are judged) and spill the normalised texts to a temporary file;
     once every file is read, workers clean and sketch the spilled chunks.
@@ -142,21 +131,28 @@ def prepare(
     ``taken_ids``: the ids of the window's other documents, kept by them.
     """
     size = config.runtime.chunk_docs
-    read: list[pl.DataFrame] = [article_fields(article_columns([]))]
+    read: list[pl.DataFrame] = []
+    pending: list[Article] = []
     rejections: list[Rejection] = []
+
+    def reading() -> Iterator[tuple[str, str]]:
+        for article in _read(files, feed_dir, config, rejections, seen_at):
+            pending.append(article)
+            yield article.title, article.text  # the worker joins them: no second copy of every text here
+            article.text = ""  # spilled by the worker
+            if len(pending) == size:  # kept as columns: a large run's Article objects would hold, and once freed keep, hundreds of MB
+                read.append(article_fields(pending))
+                pending.clear()
+
     with scratch_directory("spill") as spill_dir:
         spills = []
         with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
-            kernel = partial(_parse_normalise_and_spill, config=config, now=seen_at, spill_dir=Path(spill_dir))
-            for spill, keys_of, fields_read, rejected in engine.map_batches(kernel, _read(files, feed_dir, config, seen_at), size, advance):
-                if spill is not None:
-                    spills.append((spill, len(keys_of)))
-                read.append(article_fields(fields_read))
-                rejections += rejected
+            for spill, keys_of in engine.map_batches(partial(_normalise_and_spill, config=config.normalise, spill_dir=Path(spill_dir)), reading(), size, advance):
+                spills.append((spill, len(keys_of)))
                 for keys in keys_of:
                     line_counts.update(keys)
-            fields = _with_unique_ids(pl.concat(read), taken_ids)
-            del read
+            fields = _with_unique_ids(pl.concat([*read, article_fields(pending)]), taken_ids)
+            del read, pending
             recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
         with timings.stage("sketch"), progress.task("sketch", fields.height) as advance:
             writer = SegmentWriter(segments, run, durable)

@@ -164,25 +164,18 @@ class Window:
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def article_columns(articles: list[Article]) -> dict[str, list[Any]]:
-    """The ``ARTICLE_FIELDS`` of some articles as plain lists (no polars: an
-    ingest worker makes them, and polars must not run in a forked process)."""
-    columns: dict[str, list[Any]] = {}
+def article_fields(articles: list[Article]) -> pl.DataFrame:
+    """The ``ARTICLE_FIELDS`` frame of some articles."""
+    columns: dict[str, Any] = {}
     for name in ARTICLE_FIELDS:
         if name == "published":  # UTC (the readers'), as microseconds: polars converts datetime objects at a few times the cost
-            columns[name] = [None if a.published is None else (a.published - UNIX_EPOCH) // _MICROSECOND for a in articles]
+            micros = [None if a.published is None else (a.published - UNIX_EPOCH) // _MICROSECOND for a in articles]
+            columns[name] = pl.Series(micros, dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         elif name == "flags":  # polars makes a Series of each inner list; most documents have no flags, and a null costs nothing
             columns[name] = [a.flags or None for a in articles]
         else:
             columns[name] = [getattr(a, name) for a in articles]
-    return columns
-
-
-def article_fields(columns: dict[str, list[Any]]) -> pl.DataFrame:
-    """The ``ARTICLE_FIELDS`` frame of ``article_columns``."""
-    published = pl.Series(columns["published"], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    frame = pl.DataFrame(columns | {"published": published}, schema=ARTICLE_FIELDS)
-    return frame.with_columns(pl.col("flags").fill_null(pl.lit([], dtype=ARTICLE_FIELDS["flags"])))
+    return pl.DataFrame(columns, schema=ARTICLE_FIELDS).with_columns(pl.col("flags").fill_null(pl.lit([], dtype=ARTICLE_FIELDS["flags"])))
 
 
 def doc_keys(doc_ids: pl.Series) -> pl.Series:
