@@ -192,18 +192,18 @@ def test_a_chunk_sketches_each_document_as_if_it_were_alone() -> None:
     assert np.array_equal(together.signatures, np.concatenate([a.signatures for a in alone]))
     assert np.array_equal(together.fact_signatures, np.concatenate([a.fact_signatures for a in alone]))
     for row, single in enumerate(alone):
-        one, only = together.sketch(row), single.sketch(0)
-        assert (one.words, one.text_hash, one.lede_hash) == (only.words, only.text_hash, only.lede_hash), row
-        assert np.array_equal(one.shingles, shingle_hashes(hash_tokens(tokenize(texts[row])), 3))
+        one, only = together.facts(row), single.facts(0)
+        assert [int(getattr(together, name)[row]) for name in ("words", "text_hash", "lede_hash")] == [int(getattr(single, name)[0]) for name in ("words", "text_hash", "lede_hash")], row
+        assert np.array_equal(together.shingles.row(row), shingle_hashes(hash_tokens(tokenize(texts[row])), 3))
         mine_terms, their_terms = [together.word_terms.take(np.array([row])), together.fact_terms.take(np.array([row]))], [single.word_terms, single.fact_terms]
         for mine, theirs in [
-            (one.facts.numbers, only.facts.numbers),
-            (one.facts.names, only.facts.names),
+            (one.numbers, only.numbers),
+            (one.names, only.names),
             *[(getattr(m, name), getattr(t, name)) for m, t in zip(mine_terms, their_terms) for name in ("tf", "background")],
             *[(m.columns.values, t.columns.values) for m, t in zip(mine_terms, their_terms)],
         ]:
             assert np.array_equal(mine, theirs), row
-    assert together.sketch(len(texts) - 2).words == 0
+    assert together.words[len(texts) - 2] == 0
 
 
 @settings(max_examples=300, deadline=None)

@@ -29,24 +29,13 @@ from dedup.kernels.terms import Terms, background_shares, content_mask, language
 
 
 @dataclass(slots=True)
-class Sketch:
-    """One document's matching record (views into a ``PackedSketches``)."""
-
-    words: int
-    text_hash: int
-    lede_hash: int
-    """Hash of the first ``near_copy.lede_words`` words: truncated copies keep the lede."""
-    shingles: np.ndarray
-    facts: Facts
-
-
-@dataclass(slots=True)
 class PackedSketches:
     """The sketches of many documents as flat arrays (row ``i``: document ``i``)."""
 
     words: np.ndarray
     text_hash: np.ndarray
     lede_hash: np.ndarray
+    """Hash of the first ``near_copy.lede_words`` words of each: truncated copies keep the lede."""
     shingles: Ragged
     numbers: Ragged
     names: Ragged
@@ -63,11 +52,6 @@ class PackedSketches:
 
     def __len__(self) -> int:
         return len(self.words)
-
-    def sketch(self, i: int) -> Sketch:
-        return Sketch(
-            words=int(self.words[i]), text_hash=int(self.text_hash[i]), lede_hash=int(self.lede_hash[i]), shingles=self.shingles.row(i), facts=self.facts(i)
-        )
 
     def facts(self, i: int) -> Facts:
         return Facts(numbers=self.numbers.row(i), names=self.names.row(i), language=int(self.language[i]))
