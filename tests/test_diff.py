@@ -150,16 +150,3 @@ def test_similarities_and_diffs_do_not_depend_on_the_string_hash_seed() -> None:
         for seed in ("1", "2")
     }
     assert len(outputs) == 1 and len(next(iter(outputs))) > 1000
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("09.,-$% aZ")), max_size=30), max_size=4))
-def test_text_numbers_are_every_digit_run_split_at_hyphens(sentences: list[str]) -> None:
-    from dedup.kernels.sentence_facts import text_facts
-
-    expected = set()  # every run of digits, points, commas and hyphens, cut at hyphens (not an ISO date's), points and commas stripped
-    for run in re.findall(r"[-.,0-9]+", "\n".join(sentences)):
-        for part in [run] if re.fullmatch(r"\d{4}-\d\d-\d\d", run) else run.split("-"):
-            if part := part.strip(".,"):
-                expected.add(part.replace(",", "") if re.fullmatch(r"\d{1,3}(?:,\d{3})+", part) else part)
-    assert text_facts(sentences)[0] == expected

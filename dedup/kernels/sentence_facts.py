@@ -37,8 +37,6 @@ _NUMBER_BYTES = bytes(c if chr(c) in "0123456789.,-" else 32 for c in range(256)
 _WORD_BYTES = bytes(c + 32 if 65 <= c <= 90 else c if 48 <= c <= 57 or 97 <= c <= 122 or c == 95 else 32 for c in range(256))
 """ASCII bytes to what a text's number and (case-folded) word sets are read from, at C speed."""
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*(?:-\d\d-\d\d\b)?")
-_RUN_WITH_DIGIT = re.compile(r"[-.,]*\d[-.,\d]*")
-"""A run of ``_NUMBER_BYTES``' kept characters holding a digit (a run without one, mere punctuation, holds no number)."""
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 TITLE_CASE_LETTERS = 5
@@ -151,7 +149,7 @@ def text_facts(sentences: list[str]) -> tuple[set[str], set[str]]:
         return {_plain_number(n) for n in _DIGITS.findall(text)}, set(_WORD.findall(text.casefold()))
     data = text.encode("ascii")
     numbers = set()
-    for token in _RUN_WITH_DIGIT.findall(data.translate(_NUMBER_BYTES).decode("ascii")):
+    for token in data.translate(_NUMBER_BYTES).decode("ascii").split():
         for part in [token] if _ISO_DATE.fullmatch(token) else token.split("-"):
             if part := part.strip(".,"):
                 numbers.add(_plain_number(part))
