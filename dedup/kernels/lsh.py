@@ -118,7 +118,6 @@ class Buckets:
         del every
         return _pairs_of(found, self.n)
 
-
     def _band_codes(self, band: int, only: np.ndarray | None) -> np.ndarray:
         """The pair codes of one band's buckets (``pairs``)."""
         order, starts, sizes = self._bands[band]
