@@ -64,10 +64,11 @@ def build_reports(
         involved = distinct_indices(np.concatenate([todo, canon[todo]]))
         text_hash = window.array("text_hash")
         for block in scan_blocks(todo):
-            similar, jaccard[block], containment[block] = shingle_similarity(window, np.stack([canon[block], block], axis=1), config)
-            same_words = text_hash[block] == text_hash[canon[block]]  # the same shingles too
-            match_kind[block] = np.where(same_words, "exact", np.where(similar | in_canonical_group[block], "near-copy", "paraphrase"))
-            jaccard[block[same_words]], containment[block[same_words]] = 1.0, 1.0
+            same_words = text_hash[block] == text_hash[canon[block]]  # the same shingles too: nothing to compare
+            exact, rest = block[same_words], block[~same_words]
+            match_kind[exact], jaccard[exact], containment[exact] = "exact", 1.0, 1.0
+            similar, jaccard[rest], containment[rest] = shingle_similarity(window, np.stack([canon[rest], rest], axis=1), config)
+            match_kind[rest] = np.where(similar | in_canonical_group[rest], "near-copy", "paraphrase")
         if matched.weights is not None and len(todo):
             weights = matched.weights
             facts = weights.fact_vectors(window.terms("fact_terms", involved))
