@@ -21,7 +21,7 @@ import xxhash
 
 from dedup.arrays import Ragged, first_occurrences, is_all_rows, ragged_arange
 from dedup.config import TERM_FEATURES, Config
-from dedup.kernels.facts import Facts, FactTerms, chunk_facts
+from dedup.kernels.facts import Facts, chunk_facts
 from dedup.kernels.language import document_languages, name_of
 from dedup.kernels.minhash import MinHasher
 from dedup.kernels.shingle import chunk_tokens, document_shingles, hash_tokens
@@ -129,13 +129,14 @@ def sketch_texts(texts: list[str], config: Config) -> PackedSketches:
     word_terms = _chunk_terms(doc_of_token[content], hashes[content], lambda k: tokens.text(int(content[k])), languages, doc_language)
     # each document's names, then its numbers, hashed once for the chunk
     fact_terms = list(chain.from_iterable(f.names + f.numbers for f in facts))
-    name_counts, fact_counts = (np.fromiter(map(count, facts), dtype=np.int64, count=len(facts)) for count in (_name_count, _fact_count))
+    name_counts = np.fromiter((len(f.names) for f in facts), dtype=np.int64, count=len(facts))
+    fact_counts = name_counts + np.fromiter((len(f.numbers) for f in facts), dtype=np.int64, count=len(facts))
     fact_doc = np.repeat(np.arange(len(texts)), fact_counts)
     fact_hashes = hash_tokens(fact_terms)
     fact_term_vectors = _chunk_terms(fact_doc, fact_hashes, fact_terms.__getitem__, languages, doc_language)
     is_number = ragged_arange(fact_counts) >= np.repeat(name_counts, fact_counts)
     salient_terms = list(chain.from_iterable(f.salient for f in facts))
-    salient_offsets = np.concatenate([[0], np.cumsum(np.fromiter(map(_salient_count, facts), dtype=np.int64, count=len(facts)))])
+    salient_offsets = np.concatenate([[0], np.cumsum(np.fromiter((len(f.salient) for f in facts), dtype=np.int64, count=len(facts)))])
     salient = (hash_tokens(salient_terms) >> np.uint64(32)).astype(np.uint32)
     return PackedSketches(
         words=lengths,
@@ -182,18 +183,6 @@ def _chunk_terms(doc_of: np.ndarray, hashes: np.ndarray, term: Callable[[int], s
         background[rows] = background_shares(term_hashes[where], lambda t: term(int(first_of_term[t])), language)[inverse]
     columns = columns.astype(np.uint32)
     return Terms(Ragged(columns, offsets), (1 + np.log(counts)).astype(np.float32), background)
-
-
-def _name_count(facts: FactTerms) -> int:
-    return len(facts.names)
-
-
-def _fact_count(facts: FactTerms) -> int:
-    return len(facts.names) + len(facts.numbers)
-
-
-def _salient_count(facts: FactTerms) -> int:
-    return len(facts.salient)
 
 
 def _grouped_distinct(doc: np.ndarray, hashes: np.ndarray, n: int) -> Ragged:
