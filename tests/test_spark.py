@@ -1,8 +1,8 @@
 """The spark engine (issue #16): the same reports as the local engine, with
 and without a state; connected components and capped band buckets on
 DataFrames against the local references; one-line errors without pyspark or
-Java. One local[2] session a test process (module fixture; each xdist worker
-that runs one of these tests starts its own JVM)."""
+Java. One local[2] session a test process (module fixture), its tests one
+xdist group (``shared_session``): one worker and one JVM run them."""
 
 from __future__ import annotations
 
@@ -29,10 +29,12 @@ from dedup.pipeline import run_job
 from dedup.progress import SILENT
 
 SPARK = {
-    "runtime.engine": "spark", "runtime.spark.master": "local[2]", "runtime.spark.shuffle_partitions": 4,
-    "runtime.spark.conf": {"spark.ui.enabled": "false", "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1"},  # C1 only: a test's JVM is short-lived
+    "runtime.engine": "spark", "runtime.spark.master": "local[2]", "runtime.spark.shuffle_partitions": 2,
+    "runtime.spark.conf": {"spark.ui.enabled": "false", "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC", "spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false"},
 }  # fmt: skip
-pytestmark = pytest.mark.xdist_group("spark")  # one worker runs them all: one JVM for the module's session, not one a worker
+"""A test's JVM is short-lived and its data tiny: C1 only, no whole-stage code generation or adaptive replanning (both cost more than they save here)."""
+shared_session = pytest.mark.xdist_group("spark")
+"""The tests of the module's session: one worker runs them all, one JVM, not one a worker (the others run anywhere)."""
 _compare = importlib.util.spec_from_file_location("compare_reports", Path(__file__).parent.parent / "benchmarks" / "compare_reports.py")
 
 
@@ -78,7 +80,7 @@ def test_a_driver_out_of_heap_stops_the_run_with_one_line_instead_of_hanging(tmp
     code = (
         "from dedup.config import load_config\nfrom dedup.engine import make_engine\nfrom dedup.engine.spark import SparkStopped\nfrom huge import results\n"
         "config = load_config(None, {'runtime.engine': 'spark', 'runtime.spark.master': 'local[2]', 'runtime.spark.driver_memory': '512m', "
-        "'runtime.spark.conf': {'spark.ui.enabled': 'false'}})\n"
+        "'runtime.spark.conf': {'spark.ui.enabled': 'false', 'spark.driver.extraJavaOptions': '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC'}})\n"
         "try:\n    list(make_engine(config.runtime).map_batches(results, list(range(6)), 2))\nexcept SparkStopped as exc:\n    print(exc)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)}, timeout=600)
@@ -108,6 +110,7 @@ def _differences(a: Path, b: Path) -> list[tuple[str, str | None]]:
     return found + ([("run.json", "differs")] if infos[0] != infos[1] else [])
 
 
+@shared_session
 def test_spark_and_local_runs_give_the_same_reports_with_a_state(spark, tmp_path: Path) -> None:
     feed = tmp_path / "feed"
     engines: dict[str, Config] = {
@@ -139,6 +142,7 @@ def _union_find(edges: list[tuple[int, int]]) -> dict[int, int]:
     return {x: root(x) for x in parent}
 
 
+@shared_session
 def test_connected_components_are_those_of_union_find(spark, tmp_path: Path) -> None:
     from dedup.engine.components import connected_components
 
@@ -155,6 +159,7 @@ def test_connected_components_are_those_of_union_find(spark, tmp_path: Path) -> 
     assert len(found) == len(_union_find(edges))
 
 
+@shared_session
 def test_band_pairs_equal_the_local_buckets_and_a_skewed_bucket_costs_its_size(spark) -> None:
     from dedup.engine.components import band_pairs
 
