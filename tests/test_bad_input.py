@@ -210,7 +210,7 @@ def test_the_run_accounts_for_every_record(tmp_path_factory: pytest.TempPathFact
 
 
 def test_each_file_is_read_once_so_a_run_cannot_mix_two_versions_of_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dedup.stages.ingest
+    import dedup.readers.files
 
     texts = [text for _, text in sorted(wikiref().items())[:3]]
     write_jsonl(tmp_path / "feed" / "a.jsonl", [{"id": "a1", "text": texts[0]}, {"id": "a2", "text": texts[1]}])
@@ -223,7 +223,7 @@ def test_each_file_is_read_once_so_a_run_cannot_mix_two_versions_of_it(tmp_path:
         if path.name == "a.jsonl":
             write_jsonl(path, [{"id": "a1", "text": texts[0]}, {"id": "a2", "text": texts[1]}, {"id": "a3", "text": texts[2]}])
 
-    monkeypatch.setattr(dedup.stages.ingest, "read_file", growing)
+    monkeypatch.setattr(dedup.readers.files, "read_file", growing)  # what read_part calls for a whole file
     documents = run(tmp_path / "feed", tmp_path / "out")
     assert sorted(readings) == ["a.jsonl", "b.jsonl"]
     assert documents["doc_id"].to_list() == ["a1", "a2", "b1"]  # the records as read, texts included

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import polars as pl
 import pytest
-from corpus import run, write_jsonl
+from corpus import run, wikiref, write_jsonl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup.config import load_config
-from dedup.readers.files import list_feed_files, read_file, unique_ids
-from dedup.records import Article
+from dedup.readers.files import file_parts, list_feed_files, read_file, read_part, unique_ids
+from dedup.records import Article, Rejection
 
 MARCH_5 = datetime(2024, 3, 5, 12, 30, tzinfo=timezone.utc)
 CRANES = (
@@ -212,3 +216,50 @@ def test_a_mixed_format_feed_lands_in_documents_parquet_with_its_fields(tmp_path
         "urn:valley:1": ("Dam opens", "https://valley.example/dam", MARCH_5),
         "urn:valley:2": ("Bridge closed", "https://valley.example/bridge", datetime(2024, 3, 6, 9, 15, tzinfo=timezone.utc)),
     }
+
+
+_LINES = st.sampled_from(
+    ['{"id": "a", "text": "The cranes arrived."}', '{"text": "No id here, the line number is."}', "", "   ", "\t", "{not json", "[1, 2]", '"a string"', "x" * 90]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(_LINES, max_size=40), part_bytes=st.integers(1, 200), max_lines=st.integers(1, 45), crlf=st.booleans())
+def test_a_jsonl_file_read_in_parts_gives_what_it_gives_whole(lines: list[str], part_bytes: int, max_lines: int, crlf: bool) -> None:
+    config = load_config(None, {"ingest.max_lines": max_lines, "ingest.max_line_bytes": 80})
+    with tempfile.TemporaryDirectory() as feed:
+        path = Path(feed) / "a.jsonl"
+        path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode())
+        parts = file_parts(path, part_bytes, max_lines)
+        whole = list(read_file(path, Path(feed), config.ingest, MARCH_5))
+        in_parts = [item for part in parts for item in read_part(part, Path(feed), config.ingest, MARCH_5)]
+    assert in_parts == whole
+    assert [part.start for part in parts[1:]] == [part.end for part in parts[:-1]] and parts[0].start == 0 and parts[-1].end is None
+    assert all(part.first_line <= max_lines for part in parts)
+
+
+def test_a_part_of_a_file_rewritten_since_it_was_cut_is_one_rejection_naming_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    write_jsonl(path, [{"id": f"a{k}", "text": f"Report number {k} on the harbour cranes."} for k in range(20)])
+    first, second, *_ = file_parts(path, 100, 10**6)
+    write_jsonl(path, [{"id": f"b{k}", "text": f"A longer report, number {k}, on the harbour's new electric cranes."} for k in range(20)])
+    items = list(read_part(second, tmp_path, load_config().ingest, MARCH_5))
+    assert items == [Rejection("a.jsonl", second.first_line, f"the file changed while it was read: line {second.first_line} no longer starts at byte {second.start}; lines from it not read")]
+
+
+def test_a_large_jsonl_file_is_read_in_parts_by_the_workers_with_the_reports_of_one_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dedup.stages.ingest
+
+    articles = sorted(wikiref().items())[:60]
+    records = [{"id": doc_id, "text": text} for doc_id, text in articles] + [{"id": f"{doc_id}/copy", "text": text} for doc_id, text in articles[::7]]
+    write_jsonl(tmp_path / "feed" / "big.jsonl", records)
+    with (tmp_path / "feed" / "big.jsonl").open("a") as fh:
+        fh.write("{broken\n\n" + json.dumps({"text": "   "}) + "\n")
+    config = load_config(None, {"runtime.workers": 2})
+    one = run(tmp_path / "feed", tmp_path / "one", config)
+    monkeypatch.setattr(dedup.stages.ingest, "_MIN_TASK_BYTES", 20_000)  # the 500 kB file in parts
+    assert len(dedup.stages.ingest._reading_tasks([tmp_path / "feed" / "big.jsonl"], config, 2)) > 5
+    parts = run(tmp_path / "feed", tmp_path / "parts", config)
+    assert parts.equals(one)
+    rejected = [pl.read_parquet(out / "rejected.parquet") for out in (tmp_path / "one", tmp_path / "parts")]
+    assert rejected[0].equals(rejected[1]) and rejected[0]["record"].to_list() == [len(records) + 1, len(records) + 3]

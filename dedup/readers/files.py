@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import stat
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -96,6 +98,86 @@ def display_path(path: Path, feed_dir: Path) -> str:
     unless one spells such an escape literally."""
     rel = path.relative_to(feed_dir).as_posix()
     return rel if rel.isascii() else rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """What one reading task reads of a feed file: all of it, or (a large
+    uncompressed JSONL file) its lines from byte ``start``, the start of line
+    ``first_line``, to byte ``end``, just past a newline (None: the file's end)."""
+
+    path: Path
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+    @property
+    def whole(self) -> bool:
+        return self.start == 0 and self.end is None
+
+
+def file_parts(path: Path, part_bytes: int, max_lines: int) -> list[FilePart]:
+    """``path`` as parts to read apart: an uncompressed JSONL file larger than
+    ``part_bytes`` is cut about every ``part_bytes`` bytes, each cut just
+    before a line that is not blank (so every part after the first holds a
+    record) and none past line ``max_lines`` (so the one part reaching it is
+    the last, and says where the file was cut off); any other file is one part.
+
+    Finding the cuts reads the file once (to count the lines before each), a
+    sequential read the parts' readers then find in the page cache. A file
+    that cannot be read is one part: its reader rejects it."""
+    try:
+        if format_suffix(path) not in JSONL_SUFFIXES or path.suffix.lower() == ".gz" or not path.is_file() or path.stat().st_size <= part_bytes:
+            return [FilePart(path)]
+        cuts = _line_cuts(path, part_bytes, max_lines)
+    except OSError:
+        return [FilePart(path)]
+    starts = [(0, 1), *cuts]
+    return [FilePart(path, start, end, line) for (start, line), end in zip(starts, [start for start, _ in cuts] + [None])]
+
+
+_LINE_START = re.compile(rb"\n(?=[^ \t\n\r\x0b\x0c])")
+"""A newline before a byte that is not blank (``jsonl._BLANKS``): a record's line starts after it."""
+
+
+_SCAN_BLOCK = 1 << 20
+
+
+def _line_cuts(path: Path, part_bytes: int, max_lines: int) -> list[tuple[int, int]]:
+    """``(byte, line)`` of each cut ``file_parts`` makes in ``path``."""
+    cuts: list[tuple[int, int]] = []
+    offset, line = 0, 1  # where the part being measured starts
+    with path.open("rb") as fh:
+        while True:
+            part = fh.read(part_bytes)
+            if len(part) < part_bytes:
+                return cuts
+            found = None
+            while found is None:  # the first record's line start at or past part_bytes
+                more = fh.read(_SCAN_BLOCK)
+                if not more:
+                    return cuts
+                part += more
+                found = _LINE_START.search(part, part_bytes - 1)
+            cut = found.start() + 1
+            line += part.count(b"\n", 0, cut)
+            if line > max_lines:
+                return cuts
+            offset += cut
+            cuts.append((offset, line))
+            fh.seek(offset)
+
+
+def read_part(part: FilePart, feed_dir: Path, config: IngestConfig, now: datetime) -> Iterator[Item]:
+    """Articles and Rejections of one ``FilePart`` (``read_file`` of a whole file). Never raises for bad content."""
+    if part.whole:
+        yield from read_file(part.path, feed_dir, config, now)
+        return
+    rel = display_path(part.path, feed_dir)
+    try:
+        yield from JsonLinesReader(part.path, rel, config, now, part.start, part.end, part.first_line).read()
+    except OSError as exc:
+        yield Rejection(rel, part.first_line, f"cannot read the lines from {part.first_line}: {getattr(exc, 'strerror', None) or exc}")
 
 
 def read_file(path: Path, feed_dir: Path, config: IngestConfig, now: datetime) -> Iterator[Item]:

@@ -1,4 +1,9 @@
-"""``.jsonl`` / ``.ndjson``: one article per line, streamed (any file size); a bad line is a rejection with its line number."""
+"""``.jsonl`` / ``.ndjson``: one article per line, streamed (any file size); a bad line is a rejection with its line number.
+
+A large uncompressed file may be read in parts, each by its own reader: the
+lines from byte ``start`` (the start of line ``first_line``) to byte ``end``
+(just past a newline), as ``readers.files.file_parts`` cuts them.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,11 @@ import re
 import sys
 import zlib
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from dedup.config import IngestConfig
 from dedup.readers.base import Item, Reader, json_type, unreadable_json
 
 _BLANKS = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.strip() strips; match() runs 3x faster than searching for the rest
@@ -20,12 +28,26 @@ _BLOCK = 1 << 20  # JSONL is read this many bytes at a time
 
 
 class JsonLinesReader(Reader):
+    def __init__(self, path: Path, rel: str, config: IngestConfig, now: datetime, start: int = 0, end: int | None = None, first_line: int = 1) -> None:
+        super().__init__(path, rel, config, now)
+        self.start, self.end, self.first_line = start, end, first_line
+        """The part read: bytes ``start`` to ``end`` (None: the file's end), from line ``first_line``."""
+
     def read(self) -> Iterator[Item]:
         limit, max_lines = self.config.max_line_bytes, self.config.max_lines
-        max_bytes = self.config.max_decompressed_bytes if self.compressed else None
+        whole = self.start == 0 and self.end is None
+        if self.compressed:
+            max_bytes: int | None = self.config.max_decompressed_bytes
+        else:
+            max_bytes = None if self.end is None else self.end - self.start
         records = 0
         with self.open_binary() as fh:
-            lines = _Lines(fh, limit, max_bytes)
+            if self.start:
+                fh.seek(self.start - 1)
+                if fh.read(1) != b"\n":  # the file is no longer as it was cut
+                    yield self.reject(f"the file changed while it was read: line {self.first_line} no longer starts at byte {self.start}; lines from it not read", self.first_line)
+                    return
+            lines = _Lines(fh, limit, max_bytes, self.first_line)
             try:
                 for number, line in lines:
                     if number > max_lines:
@@ -38,12 +60,12 @@ class JsonLinesReader(Reader):
                     raise
                 yield self.reject(f"compressed data ends or breaks in line {lines.number} ({exc}); the lines before it were read", lines.number)
                 return
-        if lines.cut:
+        if lines.cut and self.end is None:  # (a part's end cuts it too: there, where it should)
             done = lines.number - 1
             yield self.reject(
                 f"stopped after line {done}: file larger than ingest.max_decompressed_bytes ({max_bytes} bytes, decompressed); the rest is not read", done + 1
             )
-        elif not records:
+        elif not records and whole:  # (a file is cut into parts only where a record starts)
             yield self.reject("no records: only blank lines")
 
     def line(self, line: bytes, number: int) -> Item:
@@ -71,15 +93,15 @@ class _Lines:
     scan and a count, not a Python step per line (100 MB of newlines took 92 s
     line by line). At most ``max_bytes`` are read (None: no limit); ``cut`` then
     says so, and a line cut short is not returned. ``number`` is the line the
-    reading stopped in.
+    reading stopped in; the stream's first line is ``first_line``.
     """
 
-    def __init__(self, fh: io.BufferedIOBase, max_line_bytes: int, max_bytes: int | None) -> None:
+    def __init__(self, fh: io.BufferedIOBase, max_line_bytes: int, max_bytes: int | None, first_line: int = 1) -> None:
         self.fh = fh
         self.max_line_bytes = max_line_bytes
         self.room = sys.maxsize if max_bytes is None else max_bytes
         self.cut = False
-        self.number = 1
+        self.number = first_line
 
     def _take(self, read: Any, size: int) -> bytes:
         """``read(size)``, never past ``max_bytes``."""

@@ -1,7 +1,8 @@
 """Stages ingest and sketch: read the feed files, normalise, strip boilerplate, sketch into a segment.
 
-The files are read once, streaming; workers normalise each chunk and spill it
-to a scratch file, then (once recurring lines are known) clean and sketch it.
+Workers read the files (by path, once, streaming), normalise each chunk and
+spill it to a scratch file, then (once recurring lines are known) clean and
+sketch it.
 """
 
 from __future__ import annotations
@@ -9,22 +10,22 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from dedup.config import Config, NormaliseConfig
+from dedup.config import Config
 from dedup.engine.base import Engine
 from dedup.kernels.normalise import Boilerplate, normalise_text
 from dedup.kernels.sketch import sketch_texts
 from dedup.progress import Progress, Timings
-from dedup.readers.files import read_file, unique_ids
+from dedup.readers.files import FilePart, file_parts, read_part, unique_ids
 from dedup.records import Article, Rejection
 from dedup.schema import ARTICLE_FIELDS
 from dedup.store.atomic import scratch_directory
@@ -43,17 +44,6 @@ class Prepared:
     """Each article's row in ``segment``."""
 
 
-def _read(files: list[Path], feed_dir: Path, config: Config, rejections: list[Rejection], now: datetime) -> Iterator[Article]:
-    """The articles of ``files`` in feed order; rejections go to ``rejections``.
-    ``now``: the run's clock (later dates are not a news item's)."""
-    for path in files:
-        for item in read_file(path, feed_dir, config.ingest, now):
-            if isinstance(item, Article):
-                yield item
-            else:
-                rejections.append(item)
-
-
 def _full_text(title: str, text: str) -> str:
     """The title, then the text, unless the text holds the title already (a
     text file's title is a piece of it, perhaps after a markdown ``#``, a caption
@@ -61,14 +51,87 @@ def _full_text(title: str, text: str) -> str:
     return text if not title or text.startswith(title) or title in text else f"{title}\n{text}"
 
 
-def _normalise_and_spill(items: list[tuple[str, str]], config: NormaliseConfig, spill_dir: Path) -> tuple[Path, list[set[int]]]:
-    """Worker: each ``(title, text)`` normalised; the texts go to a new file
-    in ``spill_dir``, their short-line keys come back."""
-    boilerplate = Boilerplate(config)
-    texts = [normalise_text(_full_text(*item)) for item in items]
-    with tempfile.NamedTemporaryFile(dir=spill_dir, suffix=".pickle", delete=False) as spill:
-        pickle.dump(texts, spill, protocol=pickle.HIGHEST_PROTOCOL)
-    return Path(spill.name), [boilerplate.short_line_keys(text) for text in texts]
+@dataclass
+class ReadPart:
+    """What a reading task sends back: its articles (their texts spilled, not
+    here), rejections, spill files and short-line counts."""
+
+    articles: list[Article]
+    rejections: list[Rejection]
+    spills: list[tuple[Path, int]]
+    """Each spill file and its number of texts."""
+    line_counts: Counter[int]
+    """Of each short-line key (``Boilerplate.short_line_keys``), the number of its texts holding it."""
+
+
+def _read_normalise_and_spill(tasks: list[list[FilePart]], feed_dir: Path, config: Config, now: datetime, spill_dir: Path) -> ReadPart:
+    """Worker: the articles of the parts of ``tasks`` (``_reading_tasks``; in order), normalised, their texts
+    spilled to new files in ``spill_dir`` every ``runtime.chunk_docs``.
+    ``now``: the run's clock (later dates are not a news item's)."""
+    boilerplate = Boilerplate(config.normalise)
+    read = ReadPart([], [], [], Counter())
+    texts: list[str] = []
+
+    def spill() -> None:
+        with tempfile.NamedTemporaryFile(dir=spill_dir, suffix=".pickle", delete=False) as file:
+            pickle.dump(texts, file, protocol=pickle.HIGHEST_PROTOCOL)
+        read.spills.append((Path(file.name), len(texts)))
+        for text in texts:
+            read.line_counts.update(boilerplate.short_line_keys(text))
+        texts.clear()
+
+    for part in chain.from_iterable(tasks):
+        for item in read_part(part, feed_dir, config.ingest, now):
+            if isinstance(item, Rejection):
+                read.rejections.append(item)
+                continue
+            texts.append(normalise_text(_full_text(item.title, item.text)))
+            item.text = ""  # spilled: not sent back
+            read.articles.append(item)
+            if len(texts) == config.runtime.chunk_docs:
+                spill()
+    if texts:
+        spill()
+    return read
+
+
+def _reading_tasks(files: list[Path], config: Config, workers: int) -> list[list[FilePart]]:
+    """The feed's files as reading tasks, in feed order: large JSONL files cut
+    in parts (``file_parts``), consecutive parts grouped so that each task
+    reads about an even share of the feed, ``_TASKS_PER_WORKER`` a worker,
+    within ``_MIN_TASK_BYTES`` and ``_MAX_TASK_BYTES``."""
+    sizes = [_size(path) for path in files]
+    task_bytes = min(max(sum(sizes) // (_TASKS_PER_WORKER * workers), _MIN_TASK_BYTES), _MAX_TASK_BYTES)
+    tasks: list[list[FilePart]] = []
+    held = task_bytes  # bytes in the last task: full, so that the first part opens one
+    for path, size in zip(files, sizes):
+        for part in file_parts(path, task_bytes, config.ingest.max_lines):
+            if held >= task_bytes:
+                tasks.append([])
+                held = 0
+            tasks[-1].append(part)
+            held += (size if part.end is None else part.end) - part.start
+    return tasks
+
+
+_TASKS_PER_WORKER = 8
+"""Tasks a worker of a pass (reading, sketching), at least: uneven ones even out."""
+
+
+_MIN_TASK_BYTES = 1 << 20
+"""Less is not worth a task of its own."""
+
+
+_MAX_TASK_BYTES = 64 << 20
+"""A reading task's bytes at most (a large file is cut into parts of about this size): what one worker reads, in a feed of many gigabytes, is not much more than another."""
+
+
+def _size(path: Path) -> int:
+    """The file's size (0 if it cannot be read: its reader rejects it)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 @dataclass(frozen=True)
@@ -85,15 +148,12 @@ def _spill_parts(spills: list[tuple[Path, int]], workers: int) -> list[SpillPart
     documents: each file whole, or cut in parts of at least ``_MIN_PART_DOCS``
     when there are few files, so that every worker has about as much to do (a
     feed of five chunks would keep one of two workers idle for a fifth of the pass)."""
-    wanted = -(-_PARTS_PER_WORKER * workers // len(spills)) if spills else 1
+    wanted = -(-_TASKS_PER_WORKER * workers // len(spills)) if spills else 1
     tasks = []
     for path, documents in spills:
         parts = max(1, min(wanted, documents // _MIN_PART_DOCS))
         tasks += [SpillPart(path, part, parts) for part in range(parts)]
     return tasks
-
-
-_PARTS_PER_WORKER = 8
 
 
 _MIN_PART_DOCS = 250
@@ -122,37 +182,31 @@ def prepare(
     which for a large run would outweigh the sketches), where their sketches
     are, and the rejections.
 
-    The files are read once, streaming, so that their texts are never all in
-    memory: workers normalise each chunk of texts, count its short lines
-    (``line_counts``, over the whole window, is updated before recurring
-    lines are judged) and spill the normalised texts to a temporary file;
-    once every file is read, workers clean and sketch the spilled chunks.
+    The files are read by the workers, by path, streaming, so that their
+    texts are never all in memory, nor ever in this process: each reading
+    task (``_reading_tasks``: files, or parts of a large JSONL file) reads,
+    normalises, counts its short lines (``line_counts``, over the whole
+    window, is updated before recurring lines are judged) and spills the
+    normalised texts to temporary files; once every file is read, workers
+    clean and sketch the spilled chunks.
     Each chunk's sketches are written as they arrive.
     ``taken_ids``: the ids of the window's other documents, kept by them.
     """
-    size = config.runtime.chunk_docs
     read: list[pl.DataFrame] = []
-    pending: list[Article] = []
     rejections: list[Rejection] = []
-
-    def reading() -> Iterator[tuple[str, str]]:
-        for article in _read(files, feed_dir, config, rejections, seen_at):
-            pending.append(article)
-            yield article.title, article.text  # the worker joins them: no second copy of every text here
-            article.text = ""  # spilled by the worker
-            if len(pending) == size:  # kept as columns: a large run's Article objects would hold, and once freed keep, hundreds of MB
-                read.append(article_fields(pending))
-                pending.clear()
-
     with scratch_directory("spill") as spill_dir:
-        spills = []
+        spills: list[tuple[Path, int]] = []
         with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
-            for spill, keys_of in engine.map_batches(partial(_normalise_and_spill, config=config.normalise, spill_dir=Path(spill_dir)), reading(), size, advance):
-                spills.append((spill, len(keys_of)))
-                for keys in keys_of:
-                    line_counts.update(keys)
-            fields = _with_unique_ids(pl.concat([*read, article_fields(pending)]), taken_ids)
-            del read, pending
+            tasks = _reading_tasks(files, config, engine.workers)
+            reading = partial(_read_normalise_and_spill, feed_dir=feed_dir, config=config, now=seen_at, spill_dir=Path(spill_dir))
+            for part in engine.map_batches(reading, tasks, 1):
+                read.append(article_fields(part.articles))  # as columns: a large run's Article objects would hold, and once freed keep, hundreds of MB
+                rejections += part.rejections
+                spills += part.spills
+                line_counts.update(part.line_counts)
+                advance(len(part.articles))
+            fields = _with_unique_ids(pl.concat(read) if read else article_fields([]), taken_ids)
+            del read
             recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
         with timings.stage("sketch"), progress.task("sketch", fields.height) as advance:
             writer = SegmentWriter(segments, run, durable)
