@@ -93,10 +93,16 @@ def _is_star_forest(linked: DataFrame) -> bool:
 
 
 def _checkpointed(frame: DataFrame) -> DataFrame:
-    """``frame`` computed and its lineage cut: in the checkpoint directory, else on the executors."""
-    if frame.sparkSession.sparkContext.getCheckpointDir():
-        return frame.checkpoint(eager=True)
-    return frame.localCheckpoint(eager=True)
+    """``frame`` computed and its lineage cut: in the checkpoint directory, else on the executors.
+
+    A checkpoint to the directory writes what a second job computes again, unless
+    the first kept it: ``frame`` is cached for the two jobs, then let go."""
+    if not frame.sparkSession.sparkContext.getCheckpointDir():
+        return frame.localCheckpoint(eager=True)
+    cached = frame.persist()
+    checkpointed = cached.checkpoint(eager=True)
+    cached.unpersist()
+    return checkpointed
 
 
 def band_pairs(keys: DataFrame, max_bucket: int) -> DataFrame:
