@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from dedup.config import DiffConfig
 from dedup.kernels.diff import diff_pairs, split_sentences
+from dedup.kernels.sentence_facts import _has_words, text_facts
 
 CONFIG = DiffConfig()
 
@@ -150,3 +151,13 @@ def test_similarities_and_diffs_do_not_depend_on_the_string_hash_seed() -> None:
         for seed in ("1", "2")
     }
     assert len(outputs) == 1 and len(next(iter(outputs))) > 1000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aB9_-'é. \n")), max_size=8), max_size=6), st.lists(st.text(alphabet=st.sampled_from(list("ab9_-'é")), min_size=1, max_size=6), max_size=6))
+def test_a_text_holds_a_name_when_the_set_of_its_words_does(sentences: list[str], keys: list[str]) -> None:
+    text = "\n".join(sentences)
+    _, words = text_facts(sentences)
+    every_word = set(re.findall(r"\w+", text.casefold()))  # the plain rule: the text's words, case-folded
+    for key in keys + sorted(every_word):
+        assert _has_words(words, key) == set(re.findall(r"\w+", key)).issubset(every_word)

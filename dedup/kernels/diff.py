@@ -21,7 +21,7 @@ from __future__ import annotations
 import difflib
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from contextlib import contextmanager
 from itertools import chain
 from typing import TypedDict
@@ -194,14 +194,14 @@ class Canonical:
     def __init__(self, text: str, max_sentences: int) -> None:
         self.sentences = split_sentences(text, max_sentences)
         self._parsed: dict[int, Sentence] = {}
-        self._facts: tuple[set[str], set[str]] | None = None
+        self._facts: tuple[set[str], Container[str]] | None = None
 
     def sentence(self, i: int) -> Sentence:
         if i not in self._parsed:
             self._parsed[i] = Sentence(self.sentences[i])
         return self._parsed[i]
 
-    def facts(self) -> tuple[set[str], set[str]]:
+    def facts(self) -> tuple[set[str], Container[str]]:
         if self._facts is None:
             self._facts = text_facts(self.sentences)
         return self._facts

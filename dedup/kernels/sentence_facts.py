@@ -15,7 +15,7 @@ plain tuples.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from functools import partial
 from operator import itemgetter
 from typing import NamedTuple
@@ -141,7 +141,21 @@ def _plain_number(number: str) -> str:
     return number.replace(",", "") if "," in number and _THOUSANDS.fullmatch(number) else number
 
 
-def text_facts(sentences: list[str]) -> tuple[set[str], set[str]]:
+class _SpacedWords:
+    """An ASCII text's words, case-folded (``_WORD_BYTES``), a space on either
+    side of each: whether it holds a word is one substring search, and no set
+    of its every word is built for the few names looked up."""
+
+    __slots__ = ("spaced",)
+
+    def __init__(self, spaced: str) -> None:
+        self.spaced = spaced
+
+    def __contains__(self, word: object) -> bool:
+        return f" {word} " in self.spaced
+
+
+def text_facts(sentences: list[str]) -> tuple[set[str], Container[str]]:
     """A text's numbers (any run of digits, "dollar14.3" too; thousands
     separators dropped) and words (case-folded), for asking whether a fact is anywhere in it."""
     text = "\n".join(sentences)
@@ -153,10 +167,10 @@ def text_facts(sentences: list[str]) -> tuple[set[str], set[str]]:
         for part in [token] if _ISO_DATE.fullmatch(token) else token.split("-"):
             if part := part.strip(".,"):
                 numbers.add(_plain_number(part))
-    return numbers, set(data.translate(_WORD_BYTES).decode("ascii").split())
+    return numbers, _SpacedWords(f" {data.translate(_WORD_BYTES).decode('ascii')} ")
 
 
-def _missing(sentence: Sentence, numbers: set[str], words: set[str]) -> list[str]:
+def _missing(sentence: Sentence, numbers: set[str], words: Container[str]) -> list[str]:
     """The figures and names of ``sentence`` that the other text (its
     ``numbers`` and ``words``) lacks, as written: a figure not among its
     numbers; a name (adjacent name words are one: "Los Alamos") with a word
@@ -169,12 +183,12 @@ def _missing(sentence: Sentence, numbers: set[str], words: set[str]) -> list[str
     return out
 
 
-def _has_words(words: set[str], key: str) -> bool:
+def _has_words(words: Container[str], key: str) -> bool:
     """Whether ``words`` hold each ``_WORD`` of ``key`` (a key of letters and digits alone is one word)."""
-    return key in words if key.isalnum() else words.issuperset(_WORD.findall(key))
+    return key in words if key.isalnum() else all(word in words for word in _WORD.findall(key))
 
 
-def missing_facts(sentences: list[Sentence], at: list[int], other: Callable[[], tuple[set[str], set[str]]]) -> dict[int, list[str]]:
+def missing_facts(sentences: list[Sentence], at: list[int], other: Callable[[], tuple[set[str], Container[str]]]) -> dict[int, list[str]]:
     """``_missing`` of each of ``sentences`` (by its index ``at``) against the
     other text's ``text_facts`` (``other``: read only if a sentence has a fact)."""
     if not any(sentence.found for sentence in sentences):
