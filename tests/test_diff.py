@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from dedup.config import DiffConfig
 from dedup.kernels.diff import diff_pairs, split_sentences
+from dedup.kernels.matching import ids, matching_blocks
 from dedup.kernels.sentence_facts import _has_words, text_facts
 
 CONFIG = DiffConfig()
@@ -161,3 +163,10 @@ def test_a_text_holds_a_name_when_the_set_of_its_words_does(sentences: list[str]
     every_word = set(re.findall(r"\w+", text.casefold()))  # the plain rule: the text's words, case-folded
     for key in keys + sorted(every_word):
         assert _has_words(words, key) == set(re.findall(r"\w+", key)).issubset(every_word)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from("abcde"), max_size=30), st.lists(st.sampled_from("abcdef"), max_size=30))
+def test_compiled_matching_blocks_are_difflibs(a: list[str], b: list[str]) -> None:
+    expected = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+    assert matching_blocks(*ids(a, b)).tolist() == [list(block) for block in expected]

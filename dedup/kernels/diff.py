@@ -29,6 +29,7 @@ from typing import TypedDict
 import numpy as np
 
 from dedup.config import DiffConfig
+from dedup.kernels.matching import ids, matching_blocks
 from dedup.kernels.scripts import NO_SPACE
 from dedup.kernels.sentence_facts import Sentence, missing_facts, text_facts
 
@@ -144,24 +145,25 @@ def _joined(tokens: list[str]) -> list[str]:
 
 def _word_changes(canonical: str, variant: str) -> tuple[bool, list[str], list[str]]:
     """Whether the pair is an edit (``_MIN_CHANGED_RATIO`` of its tokens kept in
-    order), and if so the tokens removed and added (runs of characters, for
-    text without spaces)."""
+    order: difflib's ratio, 2 M / T for M tokens in its matching blocks of T),
+    and if so the tokens removed and added (runs of characters, for text
+    without spaces): those between the blocks, as difflib's opcodes list them."""
     old, new = _tokens(canonical), _tokens(variant)
-    join = _joined if _NO_SPACE_CHARACTER.search(canonical) or _NO_SPACE_CHARACTER.search(variant) else list
-    # difflib's quick ratios are upper bounds of ratio(): most retold pairs are ruled out without aligning them
+    # upper bounds of the ratio first: most retold pairs are ruled out without aligning them
     if 2 * min(len(old), len(new)) < _MIN_CHANGED_RATIO * (len(old) + len(new)):
         return False, [], []
     if 2.0 * _matches_bound(old, new) / (len(old) + len(new)) < _MIN_CHANGED_RATIO:
         return False, [], []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    if matcher.quick_ratio() < _MIN_CHANGED_RATIO or matcher.ratio() < _MIN_CHANGED_RATIO:
+    blocks = matching_blocks(*ids(old, new)).tolist()
+    if 2.0 * sum(size for _, _, size in blocks) / (len(old) + len(new)) < _MIN_CHANGED_RATIO:
         return False, [], []
+    join = _joined if _NO_SPACE_CHARACTER.search(canonical) or _NO_SPACE_CHARACTER.search(variant) else list
     removed, added = [], []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op in ("replace", "delete"):
-            removed += join(old[i1:i2])
-        if op in ("replace", "insert"):
-            added += join(new[j1:j2])
+    i = j = 0
+    for block_i, block_j, size in blocks:
+        removed += join(old[i:block_i])
+        added += join(new[j:block_j])
+        i, j = block_i + size, block_j + size
     return True, removed, added
 
 
