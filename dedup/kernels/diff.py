@@ -1,7 +1,8 @@
 """Variant diffs: how a story member differs from its canonical, sentence by sentence, fact by fact.
 
 Both texts are split into sentences. Sentences identical in both, in order,
-are *the same* (difflib over the sentence lists). A variant sentence standing
+are *the same* (difflib's matching blocks over the sentence lists, compiled:
+``matching``). A variant sentence standing
 in place of a canonical one (difflib's replaced blocks, side by side) that
 keeps at least half its words in order is *edited*: the words (for text
 without spaces, the runs of characters) changed are listed. Each other
@@ -18,7 +19,6 @@ variant, and ``summary`` says it in one line: "sentences: 12 retold,
 """
 from __future__ import annotations
 
-import difflib
 import gc
 import re
 from collections.abc import Container, Iterator
@@ -214,15 +214,15 @@ def diff_sentences(canonical: Canonical, variant: str, config: DiffConfig) -> Va
     old, new = canonical.sentences, split_sentences(variant, config.max_sentences)
     if old == new:
         return _unchanged(len(old))
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    same = sum(size for _, _, size in matcher.get_matching_blocks())
-    rest_old, rest_new = _unmatched(matcher, len(old), len(new))
+    blocks = matching_blocks(*ids(old, new)).tolist()  # difflib's, over the sentences
+    same = sum(size for _, _, size in blocks)
+    rest_old, rest_new = _unmatched(blocks, len(old), len(new))
     # only sentences not the same in both are compared: a near-copy's few, a rewrite's all
     old_sentences = {i: canonical.sentence(i) for i in rest_old}
     new_sentences = {j: Sentence(new[j]) for j in rest_new}
     missing_old = missing_facts([old_sentences[i] for i in rest_old], rest_old, lambda: text_facts(new))
     missing_new = missing_facts([new_sentences[j] for j in rest_new], rest_new, canonical.facts)
-    in_place = _edits_in_place(matcher, old, new)
+    in_place = _edits_in_place(blocks, old, new)
     edits = [pair for pair, change in in_place.items() if change[0]]
     edited_old, edited_new = {i for i, _ in edits}, {j for _, j in edits}
     free_old, free_new = [i for i in rest_old if i not in edited_old], [j for j in rest_new if j not in edited_new]
@@ -261,21 +261,23 @@ _RETOLD = (False, [], [])
 """The word changes of a pair aligned by similarity, not in place: a retelling (its words are not listed)."""
 
 
-def _edits_in_place(matcher: difflib.SequenceMatcher[str], old: list[str], new: list[str]) -> dict[tuple[int, int], tuple[bool, list[str], list[str]]]:
+def _edits_in_place(blocks: list[list[int]], old: list[str], new: list[str]) -> dict[tuple[int, int], tuple[bool, list[str], list[str]]]:
     """The ``_word_changes`` of the sentence pairs that stand in place of each
-    other (difflib's replaced blocks, side by side): those that are edits are
-    a near-copy's changed sentences, found without comparing each with every other."""
-    return {
-        (i, j): _word_changes(old[i], new[j])
-        for op, i1, i2, j1, j2 in matcher.get_opcodes() if op == "replace"
-        for i, j in zip(range(i1, i2), range(j1, j2))
-    }  # fmt: skip
+    other (between two matching ``blocks``, sentences on both sides: difflib's
+    replaced blocks, side by side): those that are edits are a near-copy's
+    changed sentences, found without comparing each with every other."""
+    pairs, i, j = {}, 0, 0
+    for block_i, block_j, size in blocks:
+        for k in range(min(block_i - i, block_j - j)):
+            pairs[i + k, j + k] = _word_changes(old[i + k], new[j + k])
+        i, j = block_i + size, block_j + size
+    return pairs
 
 
-def _unmatched(matcher: difflib.SequenceMatcher[str], n_old: int, n_new: int) -> tuple[list[int], list[int]]:
-    """The indices of the sentences of each side outside difflib's matching blocks (the same sentences, in order)."""
+def _unmatched(blocks: list[list[int]], n_old: int, n_new: int) -> tuple[list[int], list[int]]:
+    """The indices of the sentences of each side outside the matching ``blocks`` (the same sentences, in order)."""
     kept_old, kept_new = set(), set()
-    for i, j, size in matcher.get_matching_blocks():
+    for i, j, size in blocks:
         kept_old.update(range(i, i + size))
         kept_new.update(range(j, j + size))
     return [i for i in range(n_old) if i not in kept_old], [j for j in range(n_new) if j not in kept_new]
