@@ -7,6 +7,7 @@ import json
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from unittest import mock
 
 import polars as pl
 import pytest
@@ -224,10 +225,10 @@ _LINES = st.sampled_from(
 
 
 @settings(max_examples=150, deadline=None)
-@given(lines=st.lists(_LINES, max_size=40), part_bytes=st.integers(1, 200), max_lines=st.integers(1, 45), crlf=st.booleans())
-def test_a_jsonl_file_read_in_parts_gives_what_it_gives_whole(lines: list[str], part_bytes: int, max_lines: int, crlf: bool) -> None:
+@given(lines=st.lists(_LINES, max_size=40), part_bytes=st.integers(1, 200), max_lines=st.integers(1, 45), crlf=st.booleans(), scan_block=st.integers(1, 9))
+def test_a_jsonl_file_read_in_parts_gives_what_it_gives_whole(lines: list[str], part_bytes: int, max_lines: int, crlf: bool, scan_block: int) -> None:
     config = load_config(None, {"ingest.max_lines": max_lines, "ingest.max_line_bytes": 80})
-    with tempfile.TemporaryDirectory() as feed:
+    with tempfile.TemporaryDirectory() as feed, mock.patch("dedup.readers.files._SCAN_BLOCK", scan_block):  # the search for a cut over several blocks
         path = Path(feed) / "a.jsonl"
         path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode())
         parts = file_parts(path, part_bytes, max_lines)

@@ -152,18 +152,20 @@ def _line_cuts(path: Path, part_bytes: int, max_lines: int) -> list[tuple[int, i
             part = fh.read(part_bytes)
             if len(part) < part_bytes:
                 return cuts
-            found = None
-            while found is None:  # the first record's line start at or past part_bytes
+            # the first record's line start from the part's last byte on, searched in
+            # a window of the bytes read past it (not the whole part again each block)
+            newlines = part.count(b"\n", 0, part_bytes - 1)  # before the window
+            window, at = part[part_bytes - 1 :], part_bytes - 1  # at: the window's first byte in the part
+            while (found := _LINE_START.search(window)) is None:
                 more = fh.read(_SCAN_BLOCK)
                 if not more:
                     return cuts
-                part += more
-                found = _LINE_START.search(part, part_bytes - 1)
-            cut = found.start() + 1
-            line += part.count(b"\n", 0, cut)
+                newlines += window.count(b"\n", 0, len(window) - 1)
+                window, at = window[-1:] + more, at + len(window) - 1
+            line += newlines + window.count(b"\n", 0, found.start() + 1)
             if line > max_lines:
                 return cuts
-            offset += cut
+            offset += at + found.start() + 1
             cuts.append((offset, line))
             fh.seek(offset)
 

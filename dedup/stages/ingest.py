@@ -52,7 +52,7 @@ def _full_text(title: str, text: str) -> str:
 
 
 @dataclass
-class ReadPart:
+class Reading:
     """What a reading task sends back: its articles (their texts spilled, not
     here), rejections, spill files and short-line counts."""
 
@@ -64,12 +64,12 @@ class ReadPart:
     """Of each short-line key (``Boilerplate.short_line_keys``), the number of its texts holding it."""
 
 
-def _read_normalise_and_spill(tasks: list[list[FilePart]], feed_dir: Path, config: Config, now: datetime, spill_dir: Path) -> ReadPart:
+def _read_normalise_and_spill(tasks: list[list[FilePart]], feed_dir: Path, config: Config, now: datetime, spill_dir: Path) -> Reading:
     """Worker: the articles of the parts of ``tasks`` (``_reading_tasks``; in order), normalised, their texts
     spilled to new files in ``spill_dir`` every ``runtime.chunk_docs``.
     ``now``: the run's clock (later dates are not a news item's)."""
     boilerplate = Boilerplate(config.normalise)
-    read = ReadPart([], [], [], Counter())
+    read = Reading([], [], [], Counter())
     texts: list[str] = []
 
     def spill() -> None:
@@ -199,12 +199,12 @@ def prepare(
         with timings.stage("ingest"), progress.task("ingest", None) as advance:  # documents: not known before reading
             tasks = _reading_tasks(files, config, engine.workers)
             reading = partial(_read_normalise_and_spill, feed_dir=feed_dir, config=config, now=seen_at, spill_dir=Path(spill_dir))
-            for part in engine.map_batches(reading, tasks, 1):
-                read.append(article_fields(part.articles))  # as columns: a large run's Article objects would hold, and once freed keep, hundreds of MB
-                rejections += part.rejections
-                spills += part.spills
-                line_counts.update(part.line_counts)
-                advance(len(part.articles))
+            for done in engine.map_batches(reading, tasks, 1):
+                read.append(article_fields(done.articles))  # as columns: a large run's Article objects would hold, and once freed keep, hundreds of MB
+                rejections += done.rejections
+                spills += done.spills
+                line_counts.update(done.line_counts)
+                advance(len(done.articles))
             fields = _with_unique_ids(pl.concat(read) if read else article_fields([]), taken_ids)
             del read
             recurring = frozenset(k for k, n in line_counts.items() if n >= config.normalise.recurring_line_min_docs)
