@@ -16,11 +16,18 @@ Result = TypeVar("Result")
 def even_batch_size(total: int | None, batch_size: int, workers: int) -> int:
     """``batch_size``, lowered so that ``total`` items make as many batches for
     each of ``workers`` (none waits for another's last batch): with
-    ``rounds = ceil(total / (workers * batch_size))``, ``ceil(total / (workers * rounds))``."""
+    ``rounds = ceil(total / (workers * batch_size))``, ``ceil(total / (workers * rounds))``;
+    but not below ``batch_size / SMALLEST_SHARE``: a few items are not worth
+    a worker of their own (starting one costs more than they do), so a stage
+    with fewer than that runs them as one batch (in the local engine, in its own process)."""
     if workers <= 1 or not total:
         return batch_size
     rounds = -(-total // (workers * batch_size))
-    return max(1, -(-total // (workers * rounds)))
+    return max(1, -(-total // (workers * rounds)), batch_size // SMALLEST_SHARE)
+
+
+SMALLEST_SHARE = 10
+"""A batch is lowered to even out the workers' shares down to this fraction of its size, no further."""
 
 
 def chunked(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
