@@ -75,7 +75,10 @@ class TermCounts:
     def add(self, terms: Terms) -> None:
         """Count the documents of ``terms`` in."""
         columns = terms.columns.values
-        self.df += np.bincount(columns, minlength=TERM_FEATURES)
+        if len(columns) < TERM_FEATURES // 64:  # (a bincount writes all TERM_FEATURES counts: a small run's few are added where they fall)
+            np.add.at(self.df, columns, 1)
+        else:
+            self.df += np.bincount(columns, minlength=TERM_FEATURES)
         np.maximum.at(self.background, columns, terms.background)
         self.documents += len(terms)
 
