@@ -32,7 +32,7 @@ def ids(a: list[str], b: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
-def matching_blocks(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+def matching_blocks(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """difflib's ``get_matching_blocks`` of ``a`` and ``b``: rows ``(i, j,
     size)``, in order, touching blocks merged, ending with ``(len(a), len(b), 0)``."""
     found = np.empty((min(len(a), len(b)) + 1, 3), dtype=np.int64)
