@@ -11,6 +11,7 @@ import gzip
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -109,6 +110,22 @@ def html_to_text(fragment: str) -> str:
     for bad in root.xpath("//script|//style"):
         bad.drop_tree()
     return "\n".join(line.strip() for line in root.text_content().splitlines() if line.strip())
+
+
+@dataclass(frozen=True)
+class FilePart:
+    """What one reading task reads of a feed file: all of it, or (a large
+    uncompressed JSONL file) its lines from byte ``start``, the start of line
+    ``first_line``, to byte ``end``, just past a newline (None: the file's end)."""
+
+    path: Path
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+    @property
+    def whole(self) -> bool:
+        return self.start == 0 and self.end is None
 
 
 class Reader:

@@ -30,16 +30,15 @@ import os
 import re
 import stat
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from dedup.config import IngestConfig
-from dedup.readers.base import Item, Reader
+from dedup.readers.base import FilePart, Item, Reader
 from dedup.readers.feed import FeedReader
 from dedup.readers.html import HtmlReader
 from dedup.readers.jsonfile import JsonReader
-from dedup.readers.jsonl import JsonLinesReader
+from dedup.readers.jsonl import BLANK_BYTES, JsonLinesReader
 from dedup.readers.text import TextReader
 from dedup.records import Rejection
 
@@ -100,22 +99,6 @@ def display_path(path: Path, feed_dir: Path) -> str:
     return rel if rel.isascii() else rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-@dataclass(frozen=True)
-class FilePart:
-    """What one reading task reads of a feed file: all of it, or (a large
-    uncompressed JSONL file) its lines from byte ``start``, the start of line
-    ``first_line``, to byte ``end``, just past a newline (None: the file's end)."""
-
-    path: Path
-    start: int = 0
-    end: int | None = None
-    first_line: int = 1
-
-    @property
-    def whole(self) -> bool:
-        return self.start == 0 and self.end is None
-
-
 def file_parts(path: Path, part_bytes: int, max_lines: int) -> list[FilePart]:
     """``path`` as parts to read apart: an uncompressed JSONL file larger than
     ``part_bytes`` is cut about every ``part_bytes`` bytes, each cut just
@@ -136,8 +119,8 @@ def file_parts(path: Path, part_bytes: int, max_lines: int) -> list[FilePart]:
     return [FilePart(path, start, end, line) for (start, line), end in zip(starts, [start for start, _ in cuts] + [None])]
 
 
-_LINE_START = re.compile(rb"\n(?=[^ \t\n\r\x0b\x0c])")
-"""A newline before a byte that is not blank (``jsonl._BLANKS``): a record's line starts after it."""
+_LINE_START = re.compile(rb"\n(?=[^" + BLANK_BYTES + rb"])")
+"""A newline before a byte that is not blank: a record's line starts after it."""
 
 
 _SCAN_BLOCK = 1 << 20
@@ -177,7 +160,7 @@ def read_part(part: FilePart, feed_dir: Path, config: IngestConfig, now: datetim
         return
     rel = display_path(part.path, feed_dir)
     try:
-        yield from JsonLinesReader(part.path, rel, config, now, part.start, part.end, part.first_line).read()
+        yield from JsonLinesReader(part.path, rel, config, now, part).read()
     except OSError as exc:
         yield Rejection(rel, part.first_line, f"cannot read the lines from {part.first_line}: {getattr(exc, 'strerror', None) or exc}")
 

@@ -25,7 +25,8 @@ from dedup.engine.base import Engine
 from dedup.kernels.normalise import Boilerplate, normalise_text
 from dedup.kernels.sketch import sketch_texts
 from dedup.progress import Progress, Timings
-from dedup.readers.files import FilePart, file_parts, read_part, unique_ids
+from dedup.readers.base import FilePart
+from dedup.readers.files import file_parts, read_part, unique_ids
 from dedup.records import Article, Rejection
 from dedup.schema import ARTICLE_FIELDS
 from dedup.store.atomic import scratch_directory
