@@ -47,3 +47,16 @@ def test_a_matrix_out_of_order_is_summed_as_scipy_sums_it_and_left_as_given() ->
     pairs = np.array([[0, 0], [0, 1]])
     assert row_dots(matrix, pairs).tolist() == _scipy_dots(matrix, pairs).tolist() == [18.0, 0.0]
     assert matrix.indices.tolist() == columns.tolist()
+
+
+def test_rows_longer_than_the_first_table_and_columns_in_step_give_scipys_bits() -> None:
+    rng = np.random.default_rng(5)
+    width = 1 << 22
+    lengths = [3000, 5, 2500, 0, 40, 3000]
+    stepped = [np.arange(n, dtype=np.int64) * 1024 for n in lengths[:3]]  # columns in step: the same low bits
+    drawn = [np.sort(rng.choice(4000, size=n, replace=False)) * 1024 for n in lengths[3:]]
+    data = rng.random(sum(lengths)).astype(np.float32)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    matrix = csr_matrix((data, np.concatenate(stepped + drawn).astype(np.int32), offsets), shape=(len(lengths), width), dtype=np.float32)
+    pairs = np.array([(i, j) for i in range(len(lengths)) for j in range(len(lengths))])  # long rows first, then short ones, then long again
+    assert np.array_equal(row_dots(matrix, pairs).view(np.uint32), _scipy_dots(matrix, pairs).view(np.uint32))
