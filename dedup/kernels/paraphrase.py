@@ -207,37 +207,51 @@ def _could_reach(bounds: np.ndarray, min_score: float) -> np.ndarray:
     return bounds >= _ROUNDING_MARGIN * min_score
 
 
-def background_levels(pairs: np.ndarray, scores: np.ndarray, n: int, rank: int, counts_for: np.ndarray | None = None) -> np.ndarray:
+def background_levels(
+    pairs: np.ndarray, scores: np.ndarray, n: int, rank: int, counts_for: np.ndarray | None = None, map_blocks: BlockMap = one_by_one
+) -> np.ndarray:
     """Each document's ``rank``-th highest score among its candidate pairs (0
     when it has fewer; a negative score counts as 0): how similar it is to its
     topic, not to its story. ``counts_for`` ((m, 2) booleans, default all):
-    whether a pair counts among the candidates of its first, of its second document."""
+    whether a pair counts among the candidates of its first, of its second
+    document. ``map_blocks`` runs ``DOCUMENT_RANGES`` ranges of documents
+    apart (a document's level depends only on its own pairs)."""
     if counts_for is None:
         counts_for = np.ones(pairs.shape, dtype=bool)
-    return _rank_highest(pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), scores.astype(np.float32), counts_for, n, rank)
+    first, second, scores = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64), scores.astype(np.float32)
+    bounds = np.linspace(0, n, DOCUMENT_RANGES + 1).astype(np.int64)
+    ranges = [k for k in range(DOCUMENT_RANGES) if bounds[k] < bounds[k + 1]]
+    levels = map_blocks(lambda k: _rank_highest(first, second, scores, counts_for, bounds[k], bounds[k + 1], rank), ranges)
+    return np.concatenate(levels) if levels else np.zeros(n, dtype=np.float32)
 
 
-def most_alike(pairs: np.ndarray, fact_cosines: np.ndarray, n: int, most: int) -> np.ndarray:
+DOCUMENT_RANGES = 4
+"""Ranges of documents whose background levels are found apart, side by side (each range's pass reads all the pairs: a few)."""
+
+
+def most_alike(pairs: np.ndarray, fact_cosines: np.ndarray, n: int, most: int, map_blocks: BlockMap = one_by_one) -> np.ndarray:
     """Whether each pair is among the ``most`` candidates of its first, of its
     second document with the highest fact cosines ((m, 2) booleans; pairs tied
     with a document's last are among them). A document with fewer has all."""
-    level = background_levels(pairs, fact_cosines, n, most)
+    level = background_levels(pairs, fact_cosines, n, most, map_blocks=map_blocks)
     return np.column_stack([fact_cosines >= level[pairs[:, 0]], fact_cosines >= level[pairs[:, 1]]])
 
 
 @njit(nogil=True, cache=True)
-def _rank_highest(first, second, scores, counts_for, n, rank):  # type: ignore[no-untyped-def]
-    """``background_levels``: each document's ``rank`` highest scores kept in
-    order as the pairs go by (an insertion into a row of ``rank``), one pass
-    over the pairs instead of a sort of twice as many keys."""
+def _rank_highest(first, second, scores, counts_for, low, high, rank):  # type: ignore[no-untyped-def]
+    """``background_levels`` of documents ``low`` to ``high - 1``: each one's
+    ``rank`` highest scores kept in order as the pairs go by (an insertion
+    into a row of ``rank``), one pass over the pairs instead of a sort of
+    twice as many keys."""
+    n = high - low
     highest = np.full((n, rank), -1.0, dtype=np.float32)
     counts = np.zeros(n, dtype=np.int64)
     for k in range(len(scores)):
         score = scores[k] if scores[k] > 0 else np.float32(0)
         for end in range(2):
-            if not counts_for[k, end]:
+            document = (first[k] if end == 0 else second[k]) - low
+            if not counts_for[k, end] or document < 0 or document >= n:
                 continue
-            document = first[k] if end == 0 else second[k]
             counts[document] += 1
             position = rank - 1
             if score <= highest[document, position]:
@@ -301,13 +315,13 @@ def score_candidates(
     story_candidate = np.arange(len(pairs)) < candidates.stories
     floor = np.where(story_candidate, para.min_score, config.event.min_score)
     fact_cosines = scorer.fact_cosines(pairs)
-    counts_for = most_alike(pairs[story_candidate], fact_cosines[story_candidate], n, para.max_candidates)
+    counts_for = most_alike(pairs[story_candidate], fact_cosines[story_candidate], n, para.max_candidates, scorer.map_blocks)
     counts_for = np.concatenate([counts_for, np.ones((len(pairs) - len(counts_for), 2), dtype=bool)])  # extra event candidates: not bounded
     could = np.flatnonzero(_could_reach(_score_bounds(fact_cosines), floor) & counts_for.any(axis=1))
     pairs, fact_cosines, story_candidate, floor, counts_for = pairs[could], fact_cosines[could], story_candidate[could], floor[could], counts_for[could]
     word_cosines = scorer.word_cosines(pairs)
     scores = _geometric_mean(word_cosines, fact_cosines)
-    levels = background_levels(pairs[story_candidate], scores[story_candidate], n, para.contrast_rank, counts_for[story_candidate])
+    levels = background_levels(pairs[story_candidate], scores[story_candidate], n, para.contrast_rank, counts_for[story_candidate], scorer.map_blocks)
     reach = scores >= floor
     pairs, story_candidate, word_cosines, fact_cosines, scores = pairs[reach], story_candidate[reach], word_cosines[reach], fact_cosines[reach], scores[reach]
     docs = distinct_indices(pairs.ravel())
