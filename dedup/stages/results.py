@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from dedup.arrays import distinct, distinct_indices, index_in
-from dedup.config import Config
+from dedup.config import Config, DiffConfig
 from dedup.engine.base import Engine
 from dedup.kernels.canonical import (
     RANKED_COLUMNS,
@@ -23,9 +23,9 @@ from dedup.kernels.paraphrase import ParaphraseVectors
 from dedup.progress import Progress, Timings
 from dedup.records import Rejection
 from dedup.reports import builders as report
-from dedup.reports.variants import diffs_frame
+from dedup.reports.variants import DiffColumns, diff_columns, diffs_frame
 from dedup.reports.views import ranked
-from dedup.schema import DIFF_KEY_SCHEMA
+from dedup.schema import DIFF_KEY_SCHEMA, DIFFS_SCHEMA
 from dedup.stages.match import Matched, shingle_similarity, word_vectors
 from dedup.store.window import Window, scan_blocks
 
@@ -120,7 +120,7 @@ def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.Da
     ids, runs = window.documents["doc_id"].to_list(), window.documents["run"].to_list()
     keys = [(ids[i], runs[i], ids[c], runs[c]) for i, c in pairs]
     if previous is None:
-        known = diffs_frame([], [])
+        known = pl.DataFrame(schema=DIFFS_SCHEMA)
     else:
         known = pl.DataFrame(keys, schema=DIFF_KEY_SCHEMA, orient="row").join(previous, on=list(DIFF_KEY_SCHEMA), how="inner")
     seen = set(known["doc_id"].to_list())
@@ -129,11 +129,16 @@ def _variant_diffs(window: Window, pairs: list[tuple[int, int]], previous: pl.Da
     with progress.task("diffs", len(todo)) as advance:
         text_pairs = _texts_as_read(window, [pair for pair, _ in todo], config.runtime.chunk_docs)
         done = 0
-        diff = partial(diff_pairs, config=config.diff)
+        diff = partial(_diffs_of, config=config.diff)
         for part in engine.map_batches(diff, text_pairs, config.runtime.chunk_docs, advance, total=len(todo)):
-            made.append(diffs_frame([key for _, key in todo[done : done + len(part)]], part))
-            done += len(part)
+            made.append(diffs_frame([key for _, key in todo[done : done + part.rows]], part))
+            done += part.rows
     return pl.concat(made)
+
+
+def _diffs_of(pairs: list[tuple[str, str]], config: DiffConfig) -> DiffColumns:
+    """A worker's diffs of ``(canonical, variant)`` texts, as the flat columns it sends back."""
+    return diff_columns(diff_pairs(pairs, config))
 
 
 def _texts_as_read(window: Window, pairs: list[tuple[int, int]], release_every: int) -> Iterator[tuple[str, str]]:
