@@ -207,6 +207,10 @@ def _could_reach(bounds: np.ndarray, min_score: float) -> np.ndarray:
     return bounds >= _ROUNDING_MARGIN * min_score
 
 
+DOCUMENT_RANGES = 4
+"""Ranges of documents whose background levels are found apart, side by side (each range's pass reads all the pairs: a few)."""
+
+
 def background_levels(
     pairs: np.ndarray, scores: np.ndarray, n: int, rank: int, counts_for: np.ndarray | None = None, map_blocks: BlockMap = one_by_one
 ) -> np.ndarray:
@@ -223,10 +227,6 @@ def background_levels(
     ranges = [k for k in range(DOCUMENT_RANGES) if bounds[k] < bounds[k + 1]]
     levels = map_blocks(lambda k: _rank_highest(first, second, scores, counts_for, bounds[k], bounds[k + 1], rank), ranges)
     return np.concatenate(levels) if levels else np.zeros(n, dtype=np.float32)
-
-
-DOCUMENT_RANGES = 4
-"""Ranges of documents whose background levels are found apart, side by side (each range's pass reads all the pairs: a few)."""
 
 
 def most_alike(pairs: np.ndarray, fact_cosines: np.ndarray, n: int, most: int, map_blocks: BlockMap = one_by_one) -> np.ndarray:

@@ -6,12 +6,12 @@ open-addressing hash table (column -> value), and each partner's entries are
 looked up in it. The table has at least four slots per entry of the row (a
 load of at most 1/4: a lookup probes about one slot), so a row of a few
 hundred terms is a table of a few kB that stays in the L1 cache, whatever the
-matrix's width. (A dense array as wide as the matrix (the hashed term space) misses the
-caches on nearly every lookup; ``scipy.sparse`` gathers both sides' rows into
-two new matrices and multiplies them into a third; a merge of the two sorted
-index lists is held up by a chain of dependent loads and branches.) Slots are
-found by Fibonacci hashing (the top bits of the column times 2^32/φ), so
-columns in arithmetic progression do not pile up.
+matrix's width. (A dense array as wide as the hashed term space misses the
+caches on nearly every lookup; ``scipy.sparse`` gathers both sides' rows
+into two new matrices and multiplies them into a third; a merge of the two
+sorted index lists is held up by a chain of dependent loads and branches.)
+Slots are found by Fibonacci hashing (the top bits of the column times
+2^32/φ), so columns in arithmetic progression do not pile up.
 
 The sums are numpy's: the compiled loop writes each pair's non-zero products
 in column order, and ``np.add.reduceat`` adds them, as ``scipy``'s
@@ -49,6 +49,7 @@ _EMPTY = -1
 _FIBONACCI = 2654435769
 """2^32 / φ, rounded to odd: Fibonacci hashing's multiplier."""
 _SMALLEST_TABLE_BITS = 10
+"""The table's first size, 2^10 slots: rows of up to 256 entries; it grows for longer ones."""
 
 
 @njit(nogil=True, cache=True)
