@@ -159,12 +159,19 @@ def _word_changes(canonical: str, variant: str) -> tuple[bool, list[str], list[s
         return False, [], []
     join = _joined if _NO_SPACE_CHARACTER.search(canonical) or _NO_SPACE_CHARACTER.search(variant) else list
     removed, added = [], []
+    for i1, i2, j1, j2 in _gaps(blocks):
+        removed += join(old[i1:i2])
+        added += join(new[j1:j2])
+    return True, removed, added
+
+
+def _gaps(blocks: list[list[int]]) -> Iterator[tuple[int, int, int, int]]:
+    """The ranges ``old[i1:i2]``, ``new[j1:j2]`` before each of difflib's
+    matching ``blocks`` (its opcodes other than "equal"; either may be empty)."""
     i = j = 0
     for block_i, block_j, size in blocks:
-        removed += join(old[i:block_i])
-        added += join(new[j:block_j])
+        yield i, block_i, j, block_j
         i, j = block_i + size, block_j + size
-    return True, removed, added
 
 
 def _matches_bound(old: list[str], new: list[str]) -> int:
@@ -216,7 +223,7 @@ def diff_sentences(canonical: Canonical, variant: str, config: DiffConfig) -> Va
         return _unchanged(len(old))
     blocks = matching_blocks(*ids(old, new)).tolist()  # difflib's, over the sentences
     same = sum(size for _, _, size in blocks)
-    rest_old, rest_new = _unmatched(blocks, len(old), len(new))
+    rest_old, rest_new = _unmatched(blocks)
     # only sentences not the same in both are compared: a near-copy's few, a rewrite's all
     old_sentences = {i: canonical.sentence(i) for i in rest_old}
     new_sentences = {j: Sentence(new[j]) for j in rest_new}
@@ -266,21 +273,13 @@ def _edits_in_place(blocks: list[list[int]], old: list[str], new: list[str]) -> 
     other (between two matching ``blocks``, sentences on both sides: difflib's
     replaced blocks, side by side): those that are edits are a near-copy's
     changed sentences, found without comparing each with every other."""
-    pairs, i, j = {}, 0, 0
-    for block_i, block_j, size in blocks:
-        for k in range(min(block_i - i, block_j - j)):
-            pairs[i + k, j + k] = _word_changes(old[i + k], new[j + k])
-        i, j = block_i + size, block_j + size
-    return pairs
+    return {(i, j): _word_changes(old[i], new[j]) for i1, i2, j1, j2 in _gaps(blocks) for i, j in zip(range(i1, i2), range(j1, j2))}
 
 
-def _unmatched(blocks: list[list[int]], n_old: int, n_new: int) -> tuple[list[int], list[int]]:
+def _unmatched(blocks: list[list[int]]) -> tuple[list[int], list[int]]:
     """The indices of the sentences of each side outside the matching ``blocks`` (the same sentences, in order)."""
-    kept_old, kept_new = set(), set()
-    for i, j, size in blocks:
-        kept_old.update(range(i, i + size))
-        kept_new.update(range(j, j + size))
-    return [i for i in range(n_old) if i not in kept_old], [j for j in range(n_new) if j not in kept_new]
+    gaps = list(_gaps(blocks))
+    return [i for i1, i2, _, _ in gaps for i in range(i1, i2)], [j for _, _, j1, j2 in gaps for j in range(j1, j2)]
 
 
 def _distinct(items: list[str]) -> list[str]:
