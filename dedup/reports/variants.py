@@ -30,11 +30,15 @@ class DiffColumns:
     times faster than a dict a diff and a dict a changed sentence, and lays
     them into a frame with no Python loop over the changes (``diffs_frame``)."""
 
-    rows: int
     values: dict[str, list[Any]]
     """Each column's values, those of its rows one after another (a changed sentence's fields: ``sentences_changed.<field>``)."""
     lengths: dict[str, list[int]]
     """For a list column, how many values each of its rows holds."""
+
+    @property
+    def rows(self) -> int:
+        """How many diffs."""
+        return len(self.values["summary"])
 
 
 _LIST_COLUMNS = ("sentences_added", "sentences_removed", "facts_added", "facts_removed")
@@ -59,7 +63,7 @@ def diff_columns(diffs: list[VariantDiff]) -> DiffColumns:
             flat(f"sentences_changed.{field}", [c[field] for c in changes])  # type: ignore[literal-required]
         else:
             values[f"sentences_changed.{field}"] = [c[field] for c in changes]  # type: ignore[literal-required]
-    return DiffColumns(len(diffs), values, lengths)
+    return DiffColumns(values, lengths)
 
 
 def diffs_frame(keys: list[tuple[str, int, str, int]], diffs: DiffColumns) -> pl.DataFrame:
