@@ -142,23 +142,26 @@ def name_stories(story: np.ndarray, founder_keys: list[tuple], doc_ids: list[str
     (first run seen, then feed path and record), so one run over a feed and
     several runs over the same files arriving in path order name stories alike.
     """
+    stories = story.tolist()
     members: dict[int, list[int]] = defaultdict(list)
-    for i, s in enumerate(story.tolist()):
+    for i, s in enumerate(stories):
         members[s].append(i)
+    voted = {s for s, old_id in zip(stories, previous) if old_id is not None}
     names: dict[int, str] = {}
     used: set[str] = set()
     for s in sorted(members):
-        votes = Counter(previous[i] for i in members[s] if previous[i] is not None)
-        first_rank = {}
-        for i in members[s]:
-            if previous[i] is not None:
-                first_rank.setdefault(previous[i], i)
-        for old_id, _ in sorted(votes.items(), key=lambda kv: (-kv[1], first_rank[kv[0]])):
-            if old_id not in used:
-                names[s] = old_id
-                break
-        else:
-            founder = doc_ids[min(members[s], key=lambda i: founder_keys[i])]
+        if s in voted:  # (most stories of a run are new: no votes to count)
+            votes = Counter(previous[i] for i in members[s] if previous[i] is not None)
+            first_rank = {}
+            for i in members[s]:
+                if previous[i] is not None:
+                    first_rank.setdefault(previous[i], i)
+            for old_id, _ in sorted(votes.items(), key=lambda kv: (-kv[1], first_rank[kv[0]])):
+                if old_id not in used:
+                    names[s] = old_id
+                    break
+        if s not in names:
+            founder = doc_ids[min(members[s], key=founder_keys.__getitem__)]
             names[s], salt = cluster_id_for(founder, prefix), 1
             while names[s] in used:  # the founder's id went to another story (a split)
                 names[s], salt = cluster_id_for(f"{founder}#{salt}", prefix), salt + 1
