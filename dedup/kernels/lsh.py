@@ -15,6 +15,7 @@ each with scipy's ``quad``; importing it costs a run 0.2 s).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -109,14 +110,23 @@ class Buckets:
         share five bands, two sharing a third of their facts mostly do.
         """
         # a pair (i, j), i < j, as i * n + j: half the memory of the pair, and sorting finds the repeats;
-        # each band's codes are sorted on the threads, then a stable sort (a merge of sorted runs) joins them
+        # each band's codes are sorted on the threads, then joined a range of codes at a time (_found_between)
         codes: list[np.ndarray] = self._map_blocks(lambda band: self._band_codes(band, only), range(len(self._bands)))
-        every = np.concatenate(codes) if codes else np.empty(0, dtype=np.int64)
-        del codes  # the pairs of every band, repeats included, are the stage's largest arrays: one copy at a time
+        bounds = _code_ranges(codes, self.n)
+        found = self._map_blocks(partial(self._found_between, codes, bounds), range(len(bounds) - 1))
+        del codes  # each large array freed as soon as the next is made: the pairs are a copy of them
+        joined = np.concatenate(found)
+        del found
+        return _pairs_of(joined, self.n)
+
+    def _found_between(self, codes: list[np.ndarray], bounds: list[int], k: int) -> np.ndarray:
+        """The pair codes from ``bounds[k]`` to ``bounds[k + 1] - 1`` shared in at least
+        ``min_shared_bands`` bands, sorted: every band's codes in the range, a
+        stable sort of them (a merge of sorted runs), then the distinct or repeated ones."""
+        low, high = bounds[k], bounds[k + 1]
+        every = np.concatenate([band[np.searchsorted(band, low) : np.searchsorted(band, high)] for band in codes])
         every.sort(kind="stable")
-        found = distinct_of_sorted(every) if self.min_shared_bands == 1 else _repeated(every, self.min_shared_bands)
-        del every
-        return _pairs_of(found, self.n)
+        return distinct_of_sorted(every) if self.min_shared_bands == 1 else _repeated(every, self.min_shared_bands)
 
     def _band_codes(self, band: int, only: np.ndarray | None) -> np.ndarray:
         """The pair codes of one band's buckets (``pairs``)."""
@@ -133,6 +143,22 @@ class Buckets:
         codes = low * self.n + high
         codes.sort()
         return codes
+
+
+CODE_RANGES = 16
+"""Ranges of pair codes ``Buckets.pairs`` joins apart, side by side: the
+pairs of every band, repeats included, are the stage's largest arrays, and
+joined whole they would take their size again, and half of it for the sort's
+buffer; joined a range at a time, about ``1 / CODE_RANGES`` of it a thread."""
+
+
+def _code_ranges(codes: list[np.ndarray], n: int) -> list[int]:
+    """Bounds of up to ``CODE_RANGES`` ranges of pair codes (each band's
+    sorted ``codes``, all below ``n * n``) holding about as many codes each:
+    the largest band's codes at even steps."""
+    largest = max(codes, key=len, default=np.empty(0, dtype=np.int64))
+    steps = largest[(np.arange(1, CODE_RANGES) * len(largest)) // CODE_RANGES] if len(largest) else largest
+    return [0, *np.unique(steps).tolist(), n * n]
 
 
 def _band_buckets(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,4 +224,3 @@ def _bucket_pairs(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, max_
     tail_first = np.repeat(starts[capped], rest)
     tail_second = np.repeat(starts[capped] + max_bucket, rest) + ragged_arange(rest)
     return order[np.r_[np.repeat(first, partners), tail_first]].astype(np.int64), order[np.r_[second, tail_second]].astype(np.int64)
-
