@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dedup.cli import app
-from dedup.kernels.paraphrase import background_levels
+from dedup.kernels.paraphrase import _by_floor, background_levels
 
 TOPICS = ("malaysia.airlines.flight", "michelle.obama", "ParisAttacks2015", "premier.league", "samsung.galaxy.s5")
 
@@ -95,8 +95,8 @@ def test_background_level_is_each_documents_rank_th_highest_score(rows: list[tup
 
 
 def test_word_vectors_made_in_blocks_equal_those_made_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dedup.kernels import paraphrase
     from dedup.config import load_config
+    from dedup.kernels import paraphrase
     from dedup.kernels.normalise import normalise_text
     from dedup.kernels.sketch import sketch_texts
     from dedup.kernels.terms import TermCounts
@@ -110,3 +110,11 @@ def test_word_vectors_made_in_blocks_equal_those_made_at_once(monkeypatch: pytes
     blocked = weights.word_vectors_of(terms.take, np.diff(terms.columns.offsets)[documents], documents)
     whole = weights.word_vectors(terms.take(documents))
     assert (blocked != whole).nnz == 0 and np.array_equal(blocked.indptr, whole.indptr)
+
+
+def test_a_score_at_the_float32_rounding_of_its_floor_does_not_reach_it() -> None:
+    """Scores are float32 and floors float64: 0.35 in float32 is 0.3499999940..., below a floor of 0.35."""
+    scores = np.array([0.35, 0.36, 0.35, 0.3], dtype=np.float32)
+    story_candidate = np.array([True, True, False, False])  # the last two: extra event candidates, their own floor
+    reach = _by_floor(np.greater_equal, scores, story_candidate, (0.35, 0.3))
+    assert reach.tolist() == [False, True, True, True]

@@ -313,24 +313,36 @@ def score_candidates(
     pairs = candidates.pairs
     n = int(pairs.max()) + 1 if len(pairs) else 0
     story_candidate = np.arange(len(pairs)) < candidates.stories
-    floor = np.where(story_candidate, para.min_score, config.event.min_score)
+    floors = (para.min_score, config.event.min_score)
     fact_cosines = scorer.fact_cosines(pairs)
     counts_for = most_alike(pairs[story_candidate], fact_cosines[story_candidate], n, para.max_candidates, scorer.map_blocks)
     counts_for = np.concatenate([counts_for, np.ones((len(pairs) - len(counts_for), 2), dtype=bool)])  # extra event candidates: not bounded
-    could = np.flatnonzero(_could_reach(_score_bounds(fact_cosines), floor) & counts_for.any(axis=1))
-    pairs, fact_cosines, story_candidate, floor, counts_for = pairs[could], fact_cosines[could], story_candidate[could], floor[could], counts_for[could]
+    could = np.flatnonzero(_by_floor(_could_reach, _score_bounds(fact_cosines), story_candidate, floors) & counts_for.any(axis=1))
+    scored = len(could)
+    pairs, fact_cosines, story_candidate, counts_for = pairs[could], fact_cosines[could], story_candidate[could], counts_for[could]
+    del could  # tens of millions of indices in a large window, while the word vectors are made
     word_cosines = scorer.word_cosines(pairs)
     scores = _geometric_mean(word_cosines, fact_cosines)
     levels = background_levels(pairs[story_candidate], scores[story_candidate], n, para.contrast_rank, counts_for[story_candidate], scorer.map_blocks)
-    reach = scores >= floor
+    reach = _by_floor(np.greater_equal, scores, story_candidate, floors)
     pairs, story_candidate, word_cosines, fact_cosines, scores = pairs[reach], story_candidate[reach], word_cosines[reach], fact_cosines[reach], scores[reach]
     docs = distinct_indices(pairs.ravel())
     local = index_in(docs, pairs)
     features = pair_features(local, word_cosines, fact_cosines, scores, levels[pairs], context(docs), para.min_background_level)
     if model is None:
         undecided = np.zeros(len(pairs), dtype=bool)
-        return ScoredPairs(pairs, story_candidate, scores, features, undecided, undecided, len(could))
-    return ScoredPairs(pairs, story_candidate, scores, features, model.story.decide(features) & story_candidate, model.event.decide(features), len(could))
+        return ScoredPairs(pairs, story_candidate, scores, features, undecided, undecided, scored)
+    return ScoredPairs(pairs, story_candidate, scores, features, model.story.decide(features) & story_candidate, model.event.decide(features), scored)
+
+
+def _by_floor(test: Callable[[np.ndarray, np.float64], np.ndarray], values: np.ndarray, story_candidate: np.ndarray, floors: tuple[float, float]) -> np.ndarray:
+    """``test(values, floor)`` of each pair's value and its floor: a story candidate's
+    (``floors[0]``), else an extra event candidate's (``floors[1]``), with no
+    array of floors as long as the pairs. The floors are made float64 scalars:
+    a float32 array compared with a Python float compares in float32 (NumPy 2),
+    and a score just below a floor, at the floor's float32 rounding, would pass."""
+    story_floor, event_floor = (np.float64(floor) for floor in floors)
+    return np.where(story_candidate, test(values, story_floor), test(values, event_floor))
 
 
 @dataclass
